@@ -17,8 +17,9 @@ enum class Error {
   BadEncoding,
   // An algorithm or qop this library does not implement (e.g. qop=auth-int, SHA-512-256).
   Unsupported,
-  // A MAC did not verify: MAC-A in AUTN (the network is not authentic, TS 33.102 §6.3.3) or
-  // MAC-S in AUTS (the resynchronisation request is forged or for another RAND, §6.3.5).
+  // A MAC did not verify: MAC-A in AUTN (the network is not authentic, TS 33.102 §6.3.3), MAC-S
+  // in AUTS (the resynchronisation request is forged or for another RAND, §6.3.5), or a Digest
+  // `response` that does not match (wrong password or HA1, or altered parameters).
   MacFailure,
   // The 43-bit SEQ space of the subscription is used up (TS 33.102 Annex C): provisioning must
   // give the subscription a new K.
