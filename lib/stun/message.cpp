@@ -166,6 +166,10 @@ std::optional<base::Endpoint> decode_address(Bytes v, const TransactionId* xor_t
 
 }  // namespace
 
+std::optional<base::Endpoint> decode_xor_address(Bytes value, const TransactionId& tid) {
+  return decode_address(value, &tid);
+}
+
 std::optional<base::Endpoint> Message::xor_address(uint16_t type) const {
   auto* a = find(type);
   return a ? decode_address(a->value, &tid_) : std::nullopt;

@@ -97,6 +97,10 @@ class Message {
   bool has_fp_ = false;
 };
 
+// Decodes one XOR-*-ADDRESS attribute value (for attributes that may repeat, e.g. XOR-PEER-ADDRESS
+// in CreatePermission, RFC 8656 §9.1).
+std::optional<base::Endpoint> decode_xor_address(Bytes value, const TransactionId& tid);
+
 // Parses one STUN message occupying all of `data` (a UDP datagram, or one frame from StreamFramer).
 // Verifies FINGERPRINT when present. `data` must outlive the Message.
 base::Result<Message, Error> parse(Bytes data);

@@ -1,0 +1,74 @@
+// [turn] configuration: every key, its default and its meaning (printed by `webims turn --print-config`).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/config.hpp"
+#include "base/ip.hpp"
+
+namespace turn {
+
+using base::config::Duration;
+
+// A Solution 1 key Km shared with the eP-CSCF (TS 33.203 X.5.2). Several may be valid at once so
+// Km can rotate: credentials minted under any configured key are accepted.
+struct SecretConfig {
+  std::string id;
+  std::string secret;
+  std::string hmac = "sha1";  // "sha1" (coturn/Kamailio compatible) or "sha256" (webims to webims)
+};
+
+struct Listener {
+  enum class Transport { Udp, Tcp, Tls } transport;
+  base::Endpoint endpoint;
+  std::string url;
+};
+
+struct TurnConfig {
+  std::vector<std::string> listen{"udp://0.0.0.0:3478", "tcp://0.0.0.0:3478", "tls://0.0.0.0:5349"};
+  std::string realm = "ims.example.org";
+  std::string relay_address;     // advertised in XOR-RELAYED-ADDRESS; empty = first non-loopback IPv4, else 127.0.0.1
+  std::string relay_address_v6;  // optional IPv6 relay (RFC 8656 REQUESTED-ADDRESS-FAMILY / dual allocation)
+  std::string relay_bind;        // local address relay sockets bind to; empty = relay_address (set it behind 1:1 NAT)
+  std::string relay_bind_v6;
+  std::string relay_ports = "49152-65535";
+  std::vector<std::string> allowed_peer_ranges;
+  std::vector<std::string> denied_peer_ranges;
+  int threads = 0;
+  int user_quota = 10;
+  int total_quota = 0;
+  int max_permissions = 64;
+  std::string control_listen = "http://127.0.0.1:3479";
+  std::string software = "webims";
+  Duration nonce_lifetime = std::chrono::minutes(10);
+  Duration default_lifetime = std::chrono::minutes(10);
+  Duration max_lifetime = std::chrono::hours(1);
+  int unauth_rate = 200;
+  int unauth_burst = 1000;
+  int max_tcp_connections = 10000;
+  Duration tcp_idle_timeout = std::chrono::seconds(120);
+  int udp_buffer_bytes = 4 << 20;
+  std::vector<SecretConfig> secrets;
+
+  void describe(base::config::Binder& b);
+  // Throws base::config::Error naming the key and what is wrong.
+  void validate() const;
+
+  // Derived, valid after validate().
+  std::vector<Listener> listeners() const;
+  uint16_t port_min() const;
+  uint16_t port_max() const;
+  std::vector<base::Cidr> allowed_ranges() const;
+  std::vector<base::Cidr> denied_ranges() const;
+};
+
+// Parses "udp://0.0.0.0:3478", "tcp://[::]:3478", "tls://0.0.0.0:5349".
+bool parse_listener(const std::string& url, Listener& out);
+
+// The address used when relay_address is empty.
+std::string default_relay_address();
+
+}  // namespace turn

@@ -1,0 +1,152 @@
+#include "turn/logic/credentials.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "base/encoding.hpp"
+#include "crypto/hash.hpp"
+#include "stun/constants.hpp"
+
+namespace turn {
+
+std::string_view to_string(CredentialStatus s) {
+  switch (s) {
+    case CredentialStatus::Ok: return "ok";
+    case CredentialStatus::UnknownUser: return "unknown_user";
+    case CredentialStatus::Expired: return "expired_credential";
+    case CredentialStatus::Revoked: return "revoked_credential";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int64_t to_int(std::string_view s) {
+  int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+}  // namespace
+
+std::optional<int64_t> ephemeral_expiry(std::string_view username) {
+  // coturn's "Texp:Tid": the timestamp is everything before the first ':'.
+  auto first = username.find(':');
+  if (first == std::string_view::npos) return std::nullopt;
+  if (all_digits(username.substr(0, first)) && first + 1 < username.size()) return to_int(username.substr(0, first));
+  // webims' "Tid:Texp" (protocols.md): Tid is base64url, never all digits, so the last part decides.
+  auto last = username.rfind(':');
+  if (last + 1 < username.size() && last > 0 && all_digits(username.substr(last + 1))) return to_int(username.substr(last + 1));
+  return std::nullopt;
+}
+
+std::string ephemeral_password(const SecretConfig& key, std::string_view username) {
+  auto k = base::as_bytes(key.secret);
+  auto u = base::as_bytes(username);
+  if (key.hmac == "sha256") {
+    auto d = crypto::hmac_sha256(k, u);
+    return base::base64_encode(base::Bytes(d.data(), d.size()));
+  }
+  auto d = crypto::hmac_sha1(k, u);
+  return base::base64_encode(base::Bytes(d.data(), d.size()));
+}
+
+Credential::Key long_term_key(uint16_t algorithm, std::string_view username, std::string_view realm,
+                              std::string_view password) {
+  // Realm and password should be OpaqueString-prepared (RFC 8265); ASCII input passes unchanged,
+  // which is what every deployed client sends for these credentials.
+  Credential::Key key{};
+  auto colon = base::as_bytes(":");
+  if (algorithm == stun::password_algorithm::Sha256) {
+    auto d = crypto::sha256({base::as_bytes(username), colon, base::as_bytes(realm), colon, base::as_bytes(password)});
+    std::memcpy(key.bytes.data(), d.data(), d.size());
+    key.len = 32;
+  } else {
+    auto d = crypto::md5({base::as_bytes(username), colon, base::as_bytes(realm), colon, base::as_bytes(password)});
+    std::memcpy(key.bytes.data(), d.data(), d.size());
+    key.len = 16;
+  }
+  return key;
+}
+
+Credentials::Credentials(std::string realm, std::vector<SecretConfig> secrets)
+    : realm_(std::move(realm)),
+      users_(std::make_shared<Users>()),
+      secrets_(std::make_shared<std::vector<SecretConfig>>(std::move(secrets))) {}
+
+std::shared_ptr<const Credentials::Users> Credentials::users() const {
+  std::lock_guard lk(mu_);
+  return users_;
+}
+
+std::shared_ptr<const std::vector<SecretConfig>> Credentials::secrets() const {
+  std::lock_guard lk(mu_);
+  return secrets_;
+}
+
+void Credentials::set_static_users(std::vector<StaticUser> list) {
+  auto u = std::make_shared<Users>();
+  for (auto& s : list) {
+    auto h = crypto::sha256({base::as_bytes(s.username), base::as_bytes(":"), base::as_bytes(realm_)});
+    u->by_hash.emplace(std::string(reinterpret_cast<const char*>(h.data()), h.size()), s.username);
+    u->by_name.emplace(s.username, std::move(s));
+  }
+  std::lock_guard lk(mu_);
+  users_ = std::move(u);
+}
+
+void Credentials::set_secrets(std::vector<SecretConfig> s) {
+  auto p = std::make_shared<std::vector<SecretConfig>>(std::move(s));
+  std::lock_guard lk(mu_);
+  secrets_ = std::move(p);
+}
+
+size_t Credentials::static_user_count() const { return users()->by_name.size(); }
+
+std::optional<std::string> Credentials::username_for_userhash(base::Bytes userhash) const {
+  auto u = users();
+  auto it = u->by_hash.find(std::string(base::as_string_view(userhash)));
+  if (it == u->by_hash.end()) return std::nullopt;
+  return it->second;
+}
+
+CredentialStatus Credentials::resolve(std::string_view username, uint16_t algorithm, int64_t now_unix,
+                                      Credential& out) const {
+  out.count = 0;
+  out.expires_unix = 0;
+  out.ephemeral = false;
+  {
+    auto u = users();
+    auto it = u->by_name.find(std::string(username));
+    if (it != u->by_name.end()) {
+      auto& key = out.keys[out.count++];
+      if (algorithm == stun::password_algorithm::Sha256) {
+        std::memcpy(key.bytes.data(), it->second.key_sha256.data(), 32);
+        key.len = 32;
+      } else {
+        std::memcpy(key.bytes.data(), it->second.key_md5.data(), 16);
+        key.len = 16;
+      }
+      return CredentialStatus::Ok;
+    }
+  }
+  auto texp = ephemeral_expiry(username);
+  auto keys = secrets();
+  if (!texp || keys->empty()) return CredentialStatus::UnknownUser;
+  // Expired credentials are refused before any HMAC is computed (X.5.2 step 7).
+  if (*texp < now_unix) return CredentialStatus::Expired;
+  for (auto& k : *keys) {
+    if (out.count == Credential::kMaxKeys) break;
+    out.keys[out.count++] = long_term_key(algorithm, username, realm_, ephemeral_password(k, username));
+  }
+  out.expires_unix = *texp;
+  out.ephemeral = true;
+  return CredentialStatus::Ok;
+}
+
+}  // namespace turn
