@@ -361,7 +361,9 @@ void Builder::add_fingerprint() {
 }
 
 base::Result<Bytes, Error> Builder::finish() {
-  if (w_.overflow()) return base::fail(Error::BufferTooSmall);
+  // The 16-bit length field caps the body at 65535 bytes (RFC 8489 §5); past that the field would
+  // wrap and the message would be unparseable, so it is an overflow like any other.
+  if (w_.overflow() || w_.size() - kHeaderSize > 0xFFFF) return base::fail(Error::BufferTooSmall);
   set_length(w_.size() - kHeaderSize);
   return w_.written();
 }
