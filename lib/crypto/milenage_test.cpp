@@ -58,8 +58,14 @@ TEST(Milenage, ContextIsReusableAndMovable) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(hex_encode(m->f2345(rand).res.bytes()), s.at("f2"));
   Milenage moved = std::move(*m);
   EXPECT_EQ(hex_encode(moved.f5_star(rand)), s.at("f5star"));
-  Milenage assigned = std::move(moved);
-  EXPECT_EQ(hex_encode(assigned.f2345(rand).ck.bytes()), s.at("f3"));
+  Milenage constructed = std::move(moved);
+  EXPECT_EQ(hex_encode(constructed.f2345(rand).ck.bytes()), s.at("f3"));
+  // Move assignment over a live context (another subscription's) frees that one.
+  auto s3 = load_milenage_test_sets().at(2);
+  auto other = Milenage::create(*K::from(unhex(s3.at("k"))), *Opc::from(unhex(s3.at("opc"))));
+  ASSERT_TRUE(other.ok());
+  *other = std::move(constructed);
+  EXPECT_EQ(hex_encode(other->f2345(rand).ik.bytes()), s.at("f4"));
 }
 
 TEST(Milenage, DifferentRandGivesDifferentOutputs) {

@@ -57,6 +57,7 @@ class SecretString {
   SecretString() = default;
   explicit SecretString(std::string s) : s_(std::move(s)) {}
   explicit SecretString(std::string_view s) : s_(s) {}
+  explicit SecretString(const char* s) : s_(s) {}
   SecretString(const SecretString&) = default;
   SecretString& operator=(const SecretString& o) {
     if (this != &o) { wipe(); s_ = o.s_; }
