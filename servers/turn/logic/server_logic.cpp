@@ -684,13 +684,15 @@ void ServerLogic::teardown(Allocation& a, Teardown why) {
   shared_.quota.release(a.username);
   Stats::inc(stats_.allocations_deleted[size_t(why)]);
   stats_.allocations.store(stats_.allocations.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  // Credentials that ended take the client's stream with them, so it notices at once.
-  if ((why == Teardown::CredentialExpired || why == Teardown::CredentialRevoked) && a.flow.stream())
-    io_.close_client(a.flow);
+  ClientFlow flow = a.flow;
   uint32_t slot = a.slot;
-  by_tuple_.erase(a.flow.tuple);
+  by_tuple_.erase(flow.tuple);
   free_slots_.push_back(slot);
   slots_[slot].reset();  // `a` is gone from here on
+  // Credentials that ended take the client's stream with them, so it notices at once. Last, as
+  // closing re-enters on_client_closed.
+  if ((why == Teardown::CredentialExpired || why == Teardown::CredentialRevoked) && flow.stream())
+    io_.close_client(flow);
 }
 
 void ServerLogic::on_client_closed(const FiveTuple& t, const base::Now&) {

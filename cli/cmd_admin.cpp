@@ -1,0 +1,112 @@
+// `webims admin`: provisioning of the store. Writes go through the same Store the servers read,
+// so a running server sees them within seconds.
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "commands.hpp"
+#include "config.hpp"
+#include "store/store.hpp"
+
+namespace cli {
+
+namespace {
+
+const char* kHelp = R"(usage: webims admin [--config FILE] <object> <action> ...
+
+  turn-user add USER (--password PW | --password-file FILE | --password -)
+                     static TURN user of the long-term credential mechanism; only the
+                     derived keys MD5/SHA-256(USER:realm:PW) are stored, for [turn] realm
+  turn-user list     one line per user: name, realm, creation time
+  turn-user remove USER
+
+The store is [store] url (default sqlite://./var/webims.db).
+)";
+
+std::string read_password(std::vector<std::string>& args) {
+  auto pw = take_option(args, "--password");
+  auto file = take_option(args, "--password-file");
+  if (pw && file) throw std::runtime_error("give --password or --password-file, not both");
+  if (file) {
+    FILE* f = std::fopen(file->c_str(), "r");
+    if (!f) throw std::runtime_error("cannot read " + *file);
+    char buf[1024];
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    std::string s(buf, n);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  if (pw && *pw == "-") {
+    std::string s;
+    std::getline(std::cin, s);
+    return s;
+  }
+  if (!pw) throw std::runtime_error("a password is needed: --password PW, --password-file FILE or --password - (stdin)");
+  return *pw;
+}
+
+int turn_user(std::vector<std::string>& args, const Config& c) {
+  if (args.empty()) throw std::runtime_error("turn-user: add, list or remove?");
+  std::string action = args[0];
+  args.erase(args.begin());
+  auto store = store::Store::open(c.store.url);
+  if (action == "add") {
+    if (args.empty()) throw std::runtime_error("turn-user add: USER missing");
+    std::string user = args[0];
+    args.erase(args.begin());
+    std::string pw = read_password(args);
+    if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+    if (user.empty() || user.size() > 512) throw std::runtime_error("USER must be 1 to 512 bytes");
+    if (pw.empty()) throw std::runtime_error("the password must not be empty");
+    store->put_turn_user(store::make_turn_user(user, c.turn.realm, pw, std::time(nullptr)));
+    std::printf("turn user '%s' added for realm '%s'\n", user.c_str(), c.turn.realm.c_str());
+    return 0;
+  }
+  if (action == "list") {
+    for (auto& u : store->list_turn_users()) {
+      char when[32];
+      time_t t = time_t(u.created_unix);
+      tm tmv;
+      gmtime_r(&t, &tmv);
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+      std::printf("%s\t%s\t%s\n", u.username.c_str(), u.realm.c_str(), when);
+    }
+    return 0;
+  }
+  if (action == "remove") {
+    if (args.size() != 1) throw std::runtime_error("turn-user remove USER");
+    if (!store->remove_turn_user(args[0])) {
+      std::fprintf(stderr, "no turn user '%s'\n", args[0].c_str());
+      return 1;
+    }
+    std::printf("turn user '%s' removed\n", args[0].c_str());
+    return 0;
+  }
+  throw std::runtime_error("turn-user: unknown action '" + action + "' (add, list, remove)");
+}
+
+}  // namespace
+
+int cmd_admin(std::vector<std::string> args) {
+  if (args.empty() || take_flag(args, "--help") || take_flag(args, "-h")) {
+    std::fputs(kHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  std::string path = take_option(args, "--config").value_or("");
+  bool print = take_flag(args, "--print-config");
+  Config c = load_config(path);
+  if (print) {
+    std::fputs(print_config(c, {Section::Store, Section::Turn}).c_str(), stdout);
+    return 0;
+  }
+  if (args.empty()) throw std::runtime_error("what to administer? (see --help)");
+  std::string object = args[0];
+  args.erase(args.begin());
+  if (object == "turn-user") return turn_user(args, c);
+  throw std::runtime_error("unknown object '" + object + "' (see --help)");
+}
+
+}  // namespace cli

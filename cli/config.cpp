@@ -1,0 +1,38 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace cli {
+
+void Config::describe(base::config::Binder& b, const std::vector<Section>& only) {
+  auto want = [&](Section s) { return only.empty() || std::find(only.begin(), only.end(), s) != only.end(); };
+  if (want(Section::Log)) log.describe(b);
+  if (want(Section::Store)) store.describe(b);
+  if (want(Section::Tls)) tls.describe(b);
+  if (want(Section::Turn)) turn.describe(b);
+}
+
+Config load_config(const std::string& path) {
+  Config c;
+  if (path.empty()) return c;
+  auto doc = base::config::parse_file(path);
+  auto b = base::config::Binder::loader(base::config::root_of(doc));
+  c.describe(b);
+  try {
+    b.finish();
+  } catch (const base::config::Error& e) {
+    throw base::config::Error(path + ": " + e.what());
+  }
+  return c;
+}
+
+std::string print_config(Config& c, const std::vector<Section>& sections) {
+  std::ostringstream os;
+  os << "# webims configuration (effective values; secrets masked)\n";
+  auto b = base::config::Binder::printer(os);
+  c.describe(b, sections);
+  return os.str();
+}
+
+}  // namespace cli

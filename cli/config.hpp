@@ -1,0 +1,29 @@
+// The one configuration file: a section per component (protocols.md "Configuration names").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/common_config.hpp"
+#include "turn/config.hpp"
+
+namespace cli {
+
+enum class Section { Log, Store, Tls, Turn };
+
+struct Config {
+  servers::LogConfig log;
+  servers::StoreConfig store;
+  servers::TlsConfig tls;
+  turn::TurnConfig turn;
+
+  // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.
+  void describe(base::config::Binder& b, const std::vector<Section>& only = {});
+};
+
+// Loads FILE (or defaults when `path` is empty); throws base::config::Error with a clear message.
+Config load_config(const std::string& path);
+std::string print_config(Config& c, const std::vector<Section>& sections);
+
+}  // namespace cli

@@ -1,0 +1,57 @@
+// webims: one binary, one subcommand per component (architecture.md "Processes").
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "base/config.hpp"
+#include "commands.hpp"
+
+namespace {
+
+const char* kUsage = R"(webims - WebRTC IMS client access (TS 33.203 Annex X, TR 33.871, TR 33.872)
+
+usage: webims <command> [options]
+
+servers (run in the foreground; SIGTERM or Ctrl-C stops them cleanly):
+  turn     TURN server (RFC 8656) with long-term and eP-CSCF provisioned (Solution 1) credentials
+
+tools:
+  admin    provision the store: TURN users (more to come)
+
+common options:
+  --config FILE     TOML configuration (every key has a default)
+  --print-config    print the effective configuration, secrets masked, and exit
+  --help            help for a command
+
+`webims <command> --help` for details.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("webims %s\n", WEBIMS_VERSION);
+    return 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  try {
+    if (cmd == "turn") return cli::cmd_turn(args);
+    if (cmd == "admin") return cli::cmd_admin(args);
+  } catch (const base::config::Error& e) {
+    std::fprintf(stderr, "webims %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "webims %s: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "webims: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

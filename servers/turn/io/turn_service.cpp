@@ -1,0 +1,234 @@
+#include "turn/io/turn_service.hpp"
+
+#include <sys/resource.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.hpp"
+#include "crypto/hash.hpp"
+#include "net/http_server.hpp"
+#include "net/tls.hpp"
+#include "store/store.hpp"
+
+namespace turn::io {
+
+namespace {
+constexpr const char* kLog = "turn";
+
+// Each allocation holds a relay socket: let the process have as many descriptors as allowed.
+void raise_fd_limit() {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+}  // namespace
+
+TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg, const servers::StoreConfig& store_cfg,
+                         const servers::TlsConfig& tls_cfg)
+    : control_(control), cfg_(cfg) {
+  raise_fd_limit();
+  listeners_ = cfg_.listeners();
+  ports_.assign(listeners_.size(), 0);
+
+  std::vector<base::IpAddress> own;
+  std::array<uint8_t, 32> nonce_key;
+  crypto::random_bytes(nonce_key);
+  std::string v4 = cfg_.relay_address.empty() ? default_relay_address() : cfg_.relay_address;
+  for (const std::string& a : {v4, cfg_.relay_address_v6, cfg_.relay_bind, cfg_.relay_bind_v6})
+    if (auto ip = base::IpAddress::parse(a)) own.push_back(*ip);
+  for (auto& l : listeners_)
+    if (std::any_of(l.endpoint.addr.data(), l.endpoint.addr.data() + l.endpoint.addr.size(), [](uint8_t b) { return b; }))
+      own.push_back(l.endpoint.addr);
+  shared_ = std::make_unique<Shared>(cfg_, nonce_key, own);
+  if (cfg_.secrets.empty())
+    LOG_WARN(kLog) << "no [[turn.secrets]] configured: Solution 1 (eP-CSCF provisioned) credentials are refused";
+
+  store_ = store::Store::open(store_cfg.url);
+  load_static_users();
+
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  bool want_tls = std::any_of(listeners_.begin(), listeners_.end(),
+                              [](const Listener& l) { return l.transport == Listener::Transport::Tls; });
+  if (want_tls) {
+    auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1", v4});
+    if (files.generated)
+      LOG_INFO(kLog) << "TLS: using a generated certificate " << files.cert << " (CA " << files.ca
+                     << "); set [tls] cert_file/key_file for a real one";
+    tls = net::make_server_tls_context(files.cert, files.key);
+  }
+
+  int n = cfg_.threads > 0 ? cfg_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i)
+    workers_.push_back(std::make_unique<Worker>(*shared_, reservations_, i, listeners_, ports_, tls));
+
+  // Metrics: workers' counters summed at scrape time.
+  metrics_.add_collector([this](base::metrics::Sink& s) {
+    auto sum = [&](auto get) {
+      double v = 0;
+      for (auto& w : workers_) v += double(get(*w));
+      return v;
+    };
+    s.gauge("webims_turn_allocations", "Current allocations", {},
+            sum([](Worker& w) { return w.logic().stats().allocations.load(); }));
+    s.counter("webims_turn_allocations_created_total", "Allocations created", {},
+              sum([](Worker& w) { return w.logic().stats().allocations_created.load(); }));
+    for (size_t r = 0; r < size_t(Teardown::Count); ++r)
+      s.counter("webims_turn_allocations_deleted_total", "Allocations ended, by reason",
+                {{"reason", std::string(name(Teardown(r)))}},
+                sum([&](Worker& w) { return w.logic().stats().allocations_deleted[r].load(); }));
+    for (size_t r = 0; r < size_t(AuthFailure::Count); ++r)
+      s.counter("webims_turn_auth_failures_total", "Requests refused by authentication, by reason",
+                {{"reason", std::string(name(AuthFailure(r)))}},
+                sum([&](Worker& w) { return w.logic().stats().auth_failures[r].load(); }));
+    s.counter("webims_turn_challenges_total", "401 challenges to requests without credentials", {},
+              sum([](Worker& w) { return w.logic().stats().challenges.load(); }));
+    for (size_t r = 0; r < size_t(Drop::Count); ++r)
+      s.counter("webims_turn_dropped_total", "Packets and requests dropped, by reason",
+                {{"reason", std::string(name(Drop(r)))}},
+                sum([&](Worker& w) { return w.logic().stats().drops[r].load(); }));
+    for (int m : {1, 3, 4, 8, 9})
+      s.counter("webims_turn_requests_total", "STUN requests received, by method",
+                {{"method", std::string(stun::method_name(stun::Method(m)))}},
+                sum([&](Worker& w) { return w.logic().stats().requests[size_t(m)].load(); }));
+    s.counter("webims_turn_relayed_packets_total", "Packets relayed", {{"direction", "to_peer"}},
+              sum([](Worker& w) { return w.logic().stats().to_peer_packets.load(); }));
+    s.counter("webims_turn_relayed_packets_total", "Packets relayed", {{"direction", "to_client"}},
+              sum([](Worker& w) { return w.logic().stats().to_client_packets.load(); }));
+    s.counter("webims_turn_relayed_bytes_total", "Payload bytes relayed", {{"direction", "to_peer"}},
+              sum([](Worker& w) { return w.logic().stats().to_peer_bytes.load(); }));
+    s.counter("webims_turn_relayed_bytes_total", "Payload bytes relayed", {{"direction", "to_client"}},
+              sum([](Worker& w) { return w.logic().stats().to_client_bytes.load(); }));
+    s.counter("webims_turn_send_dropped_total", "Datagrams dropped because a socket buffer was full", {},
+              sum([](Worker& w) { return w.io_stats().send_dropped.load(); }));
+    s.counter("webims_turn_recv_truncated_total", "Datagrams dropped for being larger than 8 KiB", {},
+              sum([](Worker& w) { return w.io_stats().recv_truncated.load(); }));
+    s.gauge("webims_turn_stream_connections", "Current TCP/TLS client connections", {},
+            sum([](Worker& w) { return w.io_stats().tcp_connections.load(); }));
+    s.counter("webims_turn_stream_rejected_total", "TCP/TLS connections refused over max_tcp_connections", {},
+              sum([](Worker& w) { return w.io_stats().tcp_rejected.load(); }));
+    s.gauge("webims_turn_static_users", "Static TURN users loaded from the store", {},
+            double(shared_->credentials.static_user_count()));
+    s.gauge("webims_turn_secrets", "Solution 1 keys configured", {}, double(cfg_.secrets.size()));
+  });
+
+  if (!cfg_.control_listen.empty()) {
+    http_ = std::make_unique<net::HttpServer>(control_, cfg_.control_listen, [this](const net::HttpRequest& r) {
+      net::HttpResponse res;
+      if (r.method != "GET" && r.method != "HEAD") {
+        res.status = 405;
+        res.body = "method not allowed\n";
+      } else if (r.path == "/metrics") {
+        res.content_type = base::metrics::Registry::content_type;
+        res.body = metrics_.render();
+      } else if (r.path == "/health") {
+        res.content_type = "application/json";
+        res.body = health();
+      } else {
+        res.status = 404;
+        res.body = "not found\n";
+      }
+      return res;
+    });
+  }
+}
+
+TurnService::~TurnService() { stop(); }
+
+void TurnService::start() {
+  for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
+  store_timer_ = std::make_unique<boost::asio::steady_timer>(control_);
+  poll_store();
+  for (auto& l : bound_listeners()) LOG_INFO(kLog) << "listening on " << l;
+  if (http_) LOG_INFO(kLog) << "control listener http://" << http_->local_endpoint().to_string() << " (/metrics, /health)";
+  LOG_INFO(kLog) << "relay address " << (shared_->relay_v4 ? shared_->relay_v4->to_string() : "-")
+                 << (shared_->relay_v6 ? " and " + shared_->relay_v6->to_string() : "") << ", ports "
+                 << cfg_.relay_ports << ", " << workers_.size() << " worker thread(s), realm \"" << cfg_.realm << "\"";
+}
+
+void TurnService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (store_timer_) store_timer_->cancel();
+  if (http_) http_->stop();
+  for (auto& w : workers_) w->stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void TurnService::reload_secrets(const std::vector<SecretConfig>& secrets) {
+  shared_->credentials.set_secrets(secrets);
+  cfg_.secrets = secrets;
+  std::string ids;
+  for (auto& s : secrets) ids += (ids.empty() ? "" : ", ") + s.id;
+  LOG_INFO(kLog) << "Solution 1 keys reloaded: " << (ids.empty() ? "none" : ids);
+}
+
+void TurnService::load_static_users() {
+  uint64_t gen = store_->turn_users_generation();
+  std::vector<StaticUser> users;
+  size_t other_realm = 0;
+  for (auto& u : store_->list_turn_users()) {
+    if (u.realm != cfg_.realm) {
+      ++other_realm;
+      continue;
+    }
+    users.push_back({u.username, u.key_md5, u.key_sha256});
+  }
+  if (other_realm)
+    LOG_WARN(kLog) << other_realm << " TURN user(s) in the store were added for another realm than \"" << cfg_.realm
+                   << "\" and are ignored (re-add them)";
+  size_t n = users.size();
+  shared_->credentials.set_static_users(std::move(users));
+  if (gen != users_generation_ || n) LOG_INFO(kLog) << n << " static TURN user(s) loaded";
+  users_generation_ = gen;
+}
+
+void TurnService::poll_store() {
+  // `webims admin turn-user add|remove` from another process shows up within two seconds.
+  try {
+    if (store_->turn_users_generation() != users_generation_) load_static_users();
+  } catch (const std::exception& e) {
+    LOG_WARN(kLog) << "store: " << e.what();
+  }
+  store_timer_->expires_after(std::chrono::seconds(2));
+  store_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll_store();
+  });
+}
+
+std::vector<std::string> TurnService::bound_listeners() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    const char* scheme = listeners_[i].transport == Listener::Transport::Udp   ? "udp://"
+                         : listeners_[i].transport == Listener::Transport::Tcp ? "tcp://"
+                                                                               : "tls://";
+    base::Endpoint e = listeners_[i].endpoint;
+    e.port = ports_[i];
+    out.push_back(scheme + e.to_string());
+  }
+  return out;
+}
+
+base::Endpoint TurnService::control_endpoint() const { return http_ ? http_->local_endpoint() : base::Endpoint{}; }
+
+size_t TurnService::allocations() const {
+  size_t n = 0;
+  for (auto& w : workers_) n += w->logic().stats().allocations.load();
+  return n;
+}
+
+std::string TurnService::health() const {
+  nlohmann::json j;
+  j["status"] = "ok";
+  j["allocations"] = allocations();
+  j["workers"] = workers_.size();
+  j["listeners"] = bound_listeners();
+  return j.dump() + "\n";
+}
+
+}  // namespace turn::io
