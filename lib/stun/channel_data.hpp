@@ -16,10 +16,15 @@
 namespace stun {
 
 constexpr uint16_t kMinChannel = 0x4000;
-constexpr uint16_t kMaxChannel = 0x4FFF;  // 0x5000-0x7FFF are reserved (RFC 8656 §12)
+constexpr uint16_t kMaxChannel = 0x4FFF;        // RFC 8656 §12: what clients should pick
+constexpr uint16_t kMaxLegacyChannel = 0x7FFE;  // RFC 5766 §11 allowed up to here
 constexpr size_t kChannelDataHeader = 4;
 
-inline bool valid_channel(uint16_t c) { return c >= kMinChannel && c <= kMaxChannel; }
+// RFC 8656 reserves 0x5000-0x7FFF, but RFC 5766 clients still in the field (coturn's own
+// turnutils_uclient among them) pick numbers there. Nothing else is assigned in that range and
+// RFC 7983 demultiplexing is unaffected (the first byte stays within 0x40-0x7F), so a server
+// interoperates by accepting the RFC 5766 range while our clients pick from the RFC 8656 one.
+inline bool valid_channel(uint16_t c) { return c >= kMinChannel && c <= kMaxLegacyChannel; }
 inline bool looks_like_channel_data(Bytes d) { return d.size() >= kChannelDataHeader && (d[0] & 0xC0) == 0x40; }
 
 struct ChannelData {
@@ -28,7 +33,7 @@ struct ChannelData {
 };
 
 // Parses a ChannelData message. Over UDP the datagram may carry padding after `Length`; it is
-// ignored. Channels outside 0x4000-0x4FFF are BadAttribute (the server drops them).
+// ignored. Channels outside 0x4000-0x7FFE are BadAttribute (the server drops them).
 base::Result<ChannelData, Error> parse_channel_data(Bytes d);
 
 // Writes the 4-byte header in front of a payload already placed at buf[4..]; returns the whole
