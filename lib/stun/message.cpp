@@ -82,7 +82,7 @@ base::Result<Message, Error> parse(Bytes d) {
     if (d.size() - pos - 4 < padded) return base::fail(Error::TruncatedAttribute);
     if (m.has_fp_) return base::fail(Error::AttributeAfterFingerprint);
 
-    Attribute a{type, uint16_t(pos), d.subspan(pos + 4, alen)};
+    Attribute a{type, uint32_t(pos), d.subspan(pos + 4, alen)};
     bool keep = true;
     if (type == attr::Fingerprint) {
       if (alen != 4) return base::fail(Error::BadAttribute);

@@ -44,7 +44,9 @@ std::string_view to_string(Error e);
 
 struct Attribute {
   uint16_t type = 0;
-  uint16_t offset = 0;  // of the attribute header within the message
+  // Of the attribute header within the message. 32 bits: over TCP a message reaches 65552 bytes,
+  // so the last attributes can start past 65535.
+  uint32_t offset = 0;
   Bytes value;
 };
 

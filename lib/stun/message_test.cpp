@@ -827,5 +827,24 @@ TEST(BuilderOverflow, LargestMessageRoundTrips) {
   EXPECT_EQ(m->find(attr::Data)->value.size(), 65528u);
 }
 
+TEST(BuilderOverflow, AttributeOffsetsPast65535) {
+  // Over TCP a message reaches 65552 bytes: an attribute can start past offset 65535 (found by
+  // fuzz_stun: the offset used to be 16 bits and wrapped).
+  std::vector<uint8_t> mem(kMaxMessageSize);
+  std::vector<uint8_t> v(65516, 0x11);
+  Builder b(mem, Method::Send, Class::Indication, tid());
+  b.add(attr::Data, Bytes(v));
+  b.add_u32(attr::Lifetime, 77);
+  auto r = b.finish();
+  ASSERT_TRUE(r.ok());
+  auto m = parse(*r);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->attributes().size(), 2u);
+  const Attribute& last = m->attributes()[1];
+  EXPECT_EQ(last.offset, 65540u);
+  EXPECT_EQ(last.value.data(), r->data() + last.offset + 4);
+  EXPECT_EQ(m->u32(attr::Lifetime), 77u);
+}
+
 }  // namespace
 }  // namespace stun
