@@ -50,10 +50,7 @@ void touch_accessors(const stun::Message& m, stun::Bytes input) {
     // Values are views into the input, within bounds, right behind their header.
     FUZZ_CHECK(a.offset >= stun::kHeaderSize);
     FUZZ_CHECK(size_t(a.offset) + 4 + a.value.size() <= input.size());
-    // Attribute::offset is 16 bits: exact only for messages up to 65535 bytes (over TCP a STUN
-    // message can reach 65552, so the last few attributes' offsets would wrap; only the offsets of
-    // MESSAGE-INTEGRITY(-SHA256) are used by the library, and those always fit).
-    if (input.size() <= 0xFFFF) FUZZ_CHECK(a.value.data() == input.data() + a.offset + 4);
+    FUZZ_CHECK(a.value.data() == input.data() + a.offset + 4);
     FUZZ_CHECK(a.type != stun::attr::Fingerprint);
     const stun::Attribute* first = m.find(a.type);
     FUZZ_CHECK(first != nullptr && first->offset <= a.offset);
@@ -145,6 +142,7 @@ void fuzz_message(stun::Bytes input) {
   FUZZ_CHECK(!r.message_integrity() || stun::verify_message_integrity(r, kKey));
   FUZZ_CHECK(!r.message_integrity_sha256() || stun::verify_message_integrity_sha256(r, kKey));
   for (const stun::Attribute& a : m.attributes()) {
+    if (is_mac(a.type)) continue;  // recomputed, so any reading of their bytes may differ
     FUZZ_CHECK(m.xor_address(a.type) == r.xor_address(a.type));
     FUZZ_CHECK(m.address(a.type) == r.address(a.type));
     FUZZ_CHECK(m.u32(a.type) == r.u32(a.type));
