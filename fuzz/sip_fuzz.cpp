@@ -119,7 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = sip::parse_message(once, roomy);
     require(again.ok());
     require(again->to_string() == once);
-    require(again->header_count() == m->header_count());
+    // The only field serializing adds is a missing Content-Length.
+    require(again->header_count() == m->header_count() + (m->count(sip::HeaderId::ContentLength) ? 0 : 1));
   }
 
   size_t cut = size == 0 ? 0 : size_t(data[0]) * size / 256;
