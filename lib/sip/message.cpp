@@ -1,6 +1,7 @@
 #include "sip/message.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -61,6 +62,31 @@ int check_version(std::string_view v) {
   return num == "2.0" ? 1 : 0;
 }
 
+// Byte classes for the header scan: almost every byte is kPlain and is skipped by a tight loop.
+enum : uint8_t { kPlain, kCr, kQuote, kBackslash, kHigh, kCtl };
+constexpr std::array<uint8_t, 256> make_scan_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = (c < 0x20 || c == 0x7F) ? kCtl : c >= 0x80 ? kHigh : kPlain;
+  t['\t'] = kPlain;
+  t['\r'] = kCr;
+  t['"'] = kQuote;
+  t['\\'] = kBackslash;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kScan = make_scan_table();
+
+// Eight octets at a time: true when none is a CTL (HTAB included, the slow path takes it),
+// DEL, non-ASCII, '"', '\\' or CR. The "any byte less than n" / "any zero byte" tests are the
+// exact ones of Bit Twiddling Hacks (valid for n <= 128).
+constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+inline bool any_less(uint64_t x, uint8_t n) { return ((x - k01 * n) & ~x & k80) != 0; }
+inline bool any_equal(uint64_t x, uint8_t b) { return any_less(x ^ (k01 * b), 1); }
+inline bool plain8(const unsigned char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return !((x & k80) || any_less(x, 0x20) || any_equal(x, 0x7F) || any_equal(x, '"') || any_equal(x, '\\'));
+}
+
 void append_number(std::string& out, uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -75,6 +101,31 @@ void append_number(std::string& out, uint64_t v) {
 std::string_view Message::view(Span s) const {
   const std::string& seg = s.seg == 0 ? text_ : arena_[s.seg - 1];
   return std::string_view(seg.data() + s.off, s.len);
+}
+
+Message::Message(const Message& other)
+    : text_(other.text_),
+      fields_(other.fields_),
+      body_(other.body_),
+      method_id_(other.method_id_),
+      status_(other.status_),
+      request_(other.request_),
+      content_length_(other.content_length_),
+      trailing_(other.trailing_) {
+  std::copy(std::begin(other.start_), std::end(other.start_), std::begin(start_));
+  arena_.reserve(other.arena_.size());
+  for (const std::string& chunk : other.arena_) {
+    // A plain copy could shrink a short chunk into the small-string buffer, which moves with
+    // the vector; keep every chunk on the heap.
+    arena_.emplace_back();
+    arena_.back().reserve(std::max(kArenaChunk, chunk.size()));
+    arena_.back().assign(chunk);
+  }
+}
+
+Message& Message::operator=(const Message& other) {
+  if (this != &other) *this = Message(other);
+  return *this;
 }
 
 Message::Span Message::store(std::string_view s) {
@@ -110,6 +161,7 @@ std::optional<Failure> Message::parse_head(const Limits& limits, size_t& body_st
   // Start line: no folding, no CTL but HTAB (Reason-Phrase may hold it), UTF-8 (unreason).
   size_t i = 0;
   while (true) {
+    while (i < n && (kScan[u[i]] == kPlain || kScan[u[i]] == kQuote || kScan[u[i]] == kBackslash)) ++i;
     if (i >= n) return make_failure(Error::Truncated, "start line not terminated by CRLF");
     if (i > limits.max_header_length) return make_failure(Error::HeaderTooLong, "start line");
     unsigned char c = u[i];
@@ -189,47 +241,49 @@ std::optional<Failure> Message::parse_head(const Limits& limits, size_t& body_st
     if (pos >= n) return make_failure(Error::Truncated, "header section not terminated by an empty line");
     if (fields_.size() >= limits.max_headers) return make_failure(Error::TooManyHeaders);
 
-    // One field: physical lines joined while the next starts with SP/HTAB. Quote state is
-    // tracked only so that a quoted-pair may carry a CTL ("\<NUL>", RFC 4475 §3.1.1.2).
+    // One field: physical lines joined while the next starts with SP/HTAB. Quotes are tracked
+    // only so that a quoted-pair may carry a CTL ("\<NUL>", RFC 4475 §3.1.1.2).
     const size_t start = pos;
     size_t j = pos, line_end = 0;
-    bool quote = false, esc = false, folded = false;
+    bool quote = false, folded = false;
     while (true) {
+      while (j + 8 <= n && plain8(u + j)) j += 8;
+      while (j < n && kScan[u[j]] == kPlain) ++j;
       if (j - start > limits.max_header_length) return make_failure(Error::HeaderTooLong);
       if (j >= n) return make_failure(Error::Truncated, "header section not terminated by an empty line");
       unsigned char c = u[j];
-      if (c == '\r') {
-        if (j + 1 >= n) return make_failure(Error::Truncated, "header line not terminated by CRLF");
-        if (p[j + 1] != '\n') return make_failure(Error::BadCharacter, "bare CR");
-        if (j + 2 >= n) return make_failure(Error::Truncated, "header section not terminated by an empty line");
-        if (is_wsp(p[j + 2])) {
-          folded = true;
-          esc = false;
-          j += 3;
+      switch (kScan[c]) {
+        case kCr:
+          if (j + 1 >= n) return make_failure(Error::Truncated, "header line not terminated by CRLF");
+          if (p[j + 1] != '\n') return make_failure(Error::BadCharacter, "bare CR");
+          if (j + 2 >= n) return make_failure(Error::Truncated, "header section not terminated by an empty line");
+          if (is_wsp(p[j + 2])) {
+            folded = true;
+            j += 3;
+            continue;
+          }
+          line_end = j;
+          pos = j + 2;
+          break;
+        case kQuote:
+          quote = !quote;
+          ++j;
+          continue;
+        case kBackslash:
+          ++j;
+          // quoted-pair = "\\" (%x00-09 / %x0B-0C / %x0E-7F): the escaped octet is taken as is.
+          if (quote && j < n && u[j] != '\r' && u[j] != '\n' && u[j] < 0x80) ++j;
+          continue;
+        case kHigh: {
+          size_t len = utf8_sequence(u + j, n - j);
+          if (len == 0 && limits.require_utf8) return make_failure(Error::BadCharacter, "invalid UTF-8 in header");
+          j += len ? len : 1;
           continue;
         }
-        line_end = j;
-        pos = j + 2;
-        break;
+        default:
+          return make_failure(Error::BadCharacter, c == '\n' ? "bare LF" : "control character in header");
       }
-      if (c >= 0x80) {
-        size_t len = utf8_sequence(u + j, n - j);
-        if (len == 0 && limits.require_utf8) return make_failure(Error::BadCharacter, "invalid UTF-8 in header");
-        j += len ? len : 1;
-        esc = false;
-        continue;
-      }
-      if ((c < 0x20 && c != '\t') || c == 0x7F) {
-        if (!esc) return make_failure(Error::BadCharacter, c == '\n' ? "bare LF" : "control character in header");
-        esc = false;
-      } else if (quote) {
-        if (esc) esc = false;
-        else if (c == '\\') esc = true;
-        else if (c == '"') quote = false;
-      } else if (c == '"') {
-        quote = true;
-      }
-      ++j;
+      break;
     }
 
     // field-name HCOLON value; HCOLON = *( SP / HTAB ) ":" SWS

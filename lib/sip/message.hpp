@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +51,10 @@ class Message {
   };
 
   Message() = default;
+  Message(const Message& other);
+  Message& operator=(const Message& other);
+  Message(Message&&) noexcept = default;
+  Message& operator=(Message&&) noexcept = default;
   // New request with `SIP/2.0`; false-y fields are the caller's business (check_request tells).
   static Message request(std::string_view method, std::string_view request_uri);
   static Message response(int status, std::string_view reason = {});
@@ -160,7 +163,9 @@ class Message {
   std::optional<Failure> parse_head(const Limits& limits, size_t& body_start);
 
   std::string text_;
-  std::deque<std::string> arena_;
+  // Chunks for values the application sets. Each reserves at least kArenaChunk octets, so its
+  // buffer is on the heap and keeps its address when the vector grows or moves.
+  std::vector<std::string> arena_;
   std::vector<Field> fields_;
   Span start_[3];  // method, Request-URI, version | version, status, reason
   Span body_;
