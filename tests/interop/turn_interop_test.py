@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""Interop: `webims turn` driven by real TURN clients.
+
+ - coturn's turnutils_uclient allocates and relays (ChannelData and Send indications) through webims
+   over UDP, TCP and TLS with Solution 1 credentials (its -W REST-API secret mode, "Texp:user"),
+   with webims' own "Tid:Texp" order, and with a static user from `webims admin turn-user`;
+ - aioice (an independent Python TURN client) relays both ways, and shows the exact error codes:
+   401 for expired and forged credentials, 401 for requests after Texp (and the allocation is torn
+   down), 403 for a loopback peer unless allowed.
+usage: turn_interop_test.py WEBIMS_BINARY   (needs Debian coturn and python3-aioice)
+"""
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webims_harness import Server, free_port, http_get, metric  # noqa: E402
+
+import aioice.stun as stun  # noqa: E402
+import aioice.turn as turn  # noqa: E402
+
+BINARY = None
+SECRET = "interop-secret"
+REALM = "interop.example.org"
+
+
+def solution1(tid, texp, secret=SECRET):
+    user = f"{tid}:{texp}"
+    pw = base64.b64encode(hmac.new(secret.encode(), user.encode(), hashlib.sha1).digest()).decode()
+    return user, pw
+
+
+def config(udp, tls, control, allowed=True):
+    return f"""
+[log]
+level = "info"
+[store]
+url = "sqlite://@DIR@/webims.db"
+[tls]
+dir = "@DIR@/tls"
+[turn]
+listen = ["udp://127.0.0.1:{udp}", "tcp://127.0.0.1:{udp}", "tls://127.0.0.1:{tls}"]
+realm = "{REALM}"
+relay_address = "127.0.0.1"
+relay_ports = "41000-41999"
+allowed_peer_ranges = {'["127.0.0.0/8"]' if allowed else '[]'}
+user_quota = 0
+control_listen = "http://127.0.0.1:{control}"
+[[turn.secrets]]
+id = "current"
+secret = "{SECRET}"
+[[turn.secrets]]
+id = "previous"
+secret = "rotated-out-soon"
+"""
+
+
+class Echo(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.transport.sendto(data, addr)
+
+
+class Collect(asyncio.DatagramProtocol):
+    def __init__(self):
+        self.received = asyncio.Queue()
+
+    def connection_made(self, transport):
+        pass
+
+    def datagram_received(self, data, addr):
+        self.received.put_nowait((data, addr))
+
+
+def inner(transport):
+    return transport._TurnTransport__inner_protocol
+
+
+class TurnInterop(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for tool in ("turnutils_uclient", "turnutils_peer"):
+            if not shutil.which(tool):
+                raise RuntimeError(f"{tool} not found: install Debian coturn (scripts/setup.sh)")
+        cls.udp, cls.tls, cls.control, cls.peer_port = free_port(), free_port(), free_port(), free_port()
+        cls.server = Server(BINARY, "turn", config(cls.udp, cls.tls, cls.control), "turn-interop")
+        # A static user, added the way an operator would, before and while the server runs.
+        r = cls.server.admin("turn-user", "add", "alice", "--password", "wonderland")
+        assert r.returncode == 0, r.stderr
+        cls.health = cls.server.start(f"http://127.0.0.1:{cls.control}/health")
+        cls.peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(cls.peer_port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.terminate()
+        cls.peer.wait()
+        rc = cls.server.stop()
+        log = cls.server.read_log()
+        assert rc == 0, f"webims turn exit code {rc}"
+        assert "stopped" in log
+        # Secrets never reach the log.
+        for secret in (SECRET, "rotated-out-soon", "wonderland"):
+            assert secret not in log, f"secret {secret!r} found in the log"
+
+    def metrics(self):
+        return http_get(f"http://127.0.0.1:{self.control}/metrics")
+
+    # -- coturn's turnutils_uclient -----------------------------------------------------------
+
+    def uclient(self, *args, port=None, messages=60, clients=3):
+        cmd = ["turnutils_uclient", "-n", str(messages), "-m", str(clients), "-l", "120", "-e", "127.0.0.1",
+               "-r", str(self.peer_port), "-p", str(port or self.udp), *args, "127.0.0.1"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        text = out.stdout + out.stderr
+        sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", text)
+        lost = re.search(r"Total lost packets (\d+)", text)
+        self.assertNotIn("ERROR", text, text[-2000:])
+        self.assertTrue(sent and lost, f"uclient did not finish: {text[-2000:]}")
+        s, r = map(int, sent[-1])
+        self.assertGreaterEqual(s, messages * clients)
+        self.assertEqual(r, s, f"not every message came back: {text[-1000:]}")
+        self.assertEqual(int(lost.group(1)), 0)
+
+    def test_uclient_solution1_udp_channels(self):
+        self.uclient("-W", SECRET, "-u", "bench")
+
+    def test_uclient_solution1_udp_send_indications(self):
+        self.uclient("-s", "-W", SECRET, "-u", "bench")
+
+    def test_uclient_solution1_tcp(self):
+        self.uclient("-t", "-W", SECRET, "-u", "bench")
+
+    def test_uclient_solution1_tls(self):
+        self.uclient("-t", "-S", "-W", SECRET, "-u", "bench", port=self.tls)
+
+    def test_uclient_webims_order_tid_texp(self):
+        user, pw = solution1("Xq3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+        self.uclient("-u", user, "-w", pw)
+
+    def test_uclient_credential_from_the_previous_key(self):
+        user, pw = solution1("Rt5nB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600, secret="rotated-out-soon")
+        self.uclient("-u", user, "-w", pw)
+
+    def test_uclient_static_user_udp_tcp_tls(self):
+        self.uclient("-u", "alice", "-w", "wonderland")
+        self.uclient("-t", "-u", "alice", "-w", "wonderland")
+        self.uclient("-t", "-S", "-u", "alice", "-w", "wonderland", port=self.tls)
+
+    # -- aioice -------------------------------------------------------------------------------
+
+    def run_async(self, coro):
+        return asyncio.run(asyncio.wait_for(coro, 30))
+
+    async def allocate(self, user, pw, transport="udp"):
+        return await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.udp), user, pw,
+                                               lifetime=600, transport=transport)
+
+    def test_aioice_relays_both_ways(self):
+        async def go():
+            loop = asyncio.get_running_loop()
+            echo, _ = await loop.create_datagram_endpoint(Echo, local_addr=("127.0.0.1", 0))
+            echo_addr = echo.get_extra_info("sockname")
+            user, pw = solution1("Ab3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+            t, proto = await self.allocate(user, pw)
+            relayed = t.get_extra_info("sockname")
+            self.assertEqual(relayed[0], "127.0.0.1")
+            for i in range(5):
+                t.sendto(b"ping %d" % i, echo_addr)
+                data, addr = await asyncio.wait_for(proto.received.get(), 5)
+                self.assertEqual(data, b"ping %d" % i)
+                self.assertEqual(addr, echo_addr)
+            t.close()
+            await asyncio.sleep(0.2)
+            echo.close()
+        self.run_async(go())
+
+    def assert_refused(self, coro_fn, code):
+        async def go():
+            with self.assertRaises(stun.TransactionFailed) as ctx:
+                await coro_fn()
+            self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], code)
+        self.run_async(go())
+
+    def test_expired_credential_gets_401(self):
+        before = metric(self.metrics(), "webims_turn_auth_failures_total", reason="expired_credential")
+        user, pw = solution1("Ex3mB7kPzR2vN8sL0aYcDw", int(time.time()) - 1)
+        self.assert_refused(lambda: self.allocate(user, pw), 401)
+        after = metric(self.metrics(), "webims_turn_auth_failures_total", reason="expired_credential")
+        self.assertGreater(after, before)
+
+    def test_forged_credential_gets_401(self):
+        user, _ = solution1("Fo3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+        _, pw = solution1("Fo3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600, secret="guessed")
+        self.assert_refused(lambda: self.allocate(user, pw), 401)
+        # Changing Texp breaks the password too.
+        _, good = solution1("Fo3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+        self.assert_refused(lambda: self.allocate(f"Fo3mB7kPzR2vN8sL0aYcDw:{int(time.time()) + 999999}", good), 401)
+
+    def test_credential_lifetime_enforced_after_allocate(self):
+        """coturn checks Texp only at Allocate (#888, #774); webims ends the allocation at Texp."""
+        async def go():
+            user, pw = solution1("Lt3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3)
+            t, proto = await self.allocate(user, pw)
+            torn = lambda: metric(self.metrics(), "webims_turn_allocations_deleted_total", reason="credential_expired")
+            before = torn()
+            await asyncio.sleep(5.5)
+            # A Refresh with the expired credential is refused...
+            req = stun.Message(message_method=stun.Method.REFRESH, message_class=stun.Class.REQUEST)
+            req.attributes["LIFETIME"] = 600
+            with self.assertRaises(stun.TransactionFailed) as ctx:
+                await inner(t).request_with_retry(req)
+            self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], 401)
+            # ...and the allocation was torn down by the server on its own.
+            self.assertEqual(torn(), before + 1)
+            inner(t).refresh_handle.cancel()
+            inner(t).transport.close()
+        self.run_async(go())
+
+    def test_tcp_allocation_with_aioice(self):
+        async def go():
+            loop = asyncio.get_running_loop()
+            echo, _ = await loop.create_datagram_endpoint(Echo, local_addr=("127.0.0.1", 0))
+            user, pw = solution1("Tc3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+            t, proto = await self.allocate(user, pw, transport="tcp")
+            t.sendto(b"over tcp", echo.get_extra_info("sockname"))
+            data, _ = await asyncio.wait_for(proto.received.get(), 5)
+            self.assertEqual(data, b"over tcp")
+            t.close()
+            await asyncio.sleep(0.2)
+            echo.close()
+        self.run_async(go())
+
+    def test_health_and_metrics(self):
+        self.assertEqual(self.health["status"], "ok")
+        self.assertIn(f"udp://127.0.0.1:{self.udp}", self.health["listeners"])
+        m = self.metrics()
+        self.assertIn("# TYPE webims_turn_relayed_packets_total counter", m)
+        self.assertEqual(metric(m, "webims_turn_static_users"), 1)
+        self.assertEqual(metric(m, "webims_turn_secrets"), 2)
+
+
+class TurnDefaultPolicy(unittest.TestCase):
+    """Without allowed_peer_ranges, loopback peers are refused with 403."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.udp, cls.tls, cls.control = free_port(), free_port(), free_port()
+        cls.server = Server(BINARY, "turn", config(cls.udp, cls.tls, cls.control, allowed=False), "turn-policy")
+        cls.server.start(f"http://127.0.0.1:{cls.control}/health")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_loopback_peer_gets_403(self):
+        async def go():
+            user, pw = solution1("Lo3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
+            t, _ = await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.udp), user, pw)
+            for peer in (("127.0.0.1", 9), ("10.1.2.3", 9), ("127.0.0.1", 41500)):
+                with self.assertRaises(stun.TransactionFailed) as ctx:
+                    await inner(t).channel_bind(0x4000, peer)
+                self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], 403)
+            # A public peer is allowed (nothing is sent to it).
+            await inner(t).channel_bind(0x4001, ("8.8.8.8", 9))
+            t.close()
+            await asyncio.sleep(0.2)
+        asyncio.run(asyncio.wait_for(go(), 30))
+        m = http_get(f"http://127.0.0.1:{self.control}/metrics")
+        self.assertEqual(metric(m, "webims_turn_dropped_total", reason="peer_denied"), 3)
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
