@@ -31,12 +31,19 @@ std::string_view describe(Error e) {
 }
 
 Failure make_failure(Error e, std::string_view detail) {
+  // The detail may quote the peer's bytes; the reason goes back in a Warning over WebSocket
+  // text frames (protocols.md W2), so it stays short printable ASCII: a cut UTF-8 sequence
+  // would make the frame invalid (RFC 6455 §8.1).
+  constexpr size_t kMaxDetail = 80;
   Failure f;
   f.code = e;
   f.reason.assign(describe(e));
   if (!detail.empty()) {
     f.reason += ": ";
-    f.reason += detail;
+    for (size_t i = 0; i < detail.size() && i < kMaxDetail; ++i) {
+      auto c = static_cast<unsigned char>(detail[i]);
+      f.reason.push_back(c >= 0x20 && c < 0x7F ? char(c) : '?');
+    }
   }
   return f;
 }

@@ -44,6 +44,7 @@ struct Failure {
   std::string reason;
 };
 
+// describe(e) + ": " + detail, the detail cut to 80 octets of printable ASCII ('?' elsewhere).
 Failure make_failure(Error e, std::string_view detail = {});
 
 }  // namespace sip

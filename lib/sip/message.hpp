@@ -181,6 +181,9 @@ class Message {
 // it are ignored; without it the body is the rest of the data (RFC 3261 §18.3).
 base::Result<Message, Failure> parse_message(std::string_view text, const Limits& limits = {});
 base::Result<Message, Failure> parse_message(std::string&& text, const Limits& limits = {});
+inline base::Result<Message, Failure> parse_message(const char* text, const Limits& limits = {}) {
+  return parse_message(std::string_view(text), limits);
+}
 
 // Writes the wire form; false when `w` is too small (w.overflow() is then set).
 bool serialize(const Message& m, base::ByteWriter& w);

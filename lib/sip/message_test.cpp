@@ -277,6 +277,15 @@ TEST(Message, NegativeStartLines) {
   EXPECT_EQ(parse_error(crlf("SIP/2.0\n\n")), Error::BadStartLine);
   EXPECT_EQ(parse_error(bin("SIP/2.0 200 O\0K\r\n\r\n")), Error::BadCharacter);
   EXPECT_EQ(parse_error(""), Error::Truncated);
+  // Reasons quote the peer only as short printable ASCII (they go back in a Warning).
+  auto f = parse_message("INVITE sip:a@b SIP/9." + std::string(200, '9') + "\xc3\xa9\r\n\r\n");
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().code, Error::BadStartLine);
+  auto v = parse_message("OPTIONS sip:a@b SIP/3.0\r\n\r\n");
+  EXPECT_EQ(v.error().reason, "Version Not Supported: SIP/3.0");
+  auto w = parse_message("B\xc3\xa9" "D" + std::string(100, 'X') + " sip:a@b SIP/2.0\r\n\r\n");
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().reason, "Bad method: B??D" + std::string(28, 'X'));
 }
 
 TEST(Message, NegativeHeaders) {
