@@ -8,7 +8,11 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "base/clock.hpp"
+#include "crypto/random.hpp"
+#include "local_secrets.hpp"
 #include "store/store.hpp"
+#include "turn/logic/credentials.hpp"
 
 namespace cli {
 
@@ -21,6 +25,10 @@ const char* kHelp = R"(usage: webims admin [--config FILE] <object> <action> ...
                      derived keys MD5/SHA-256(USER:realm:PW) are stored, for [turn] realm
   turn-user list     one line per user: name, realm, creation time
   turn-user remove USER
+  turn-credential [--lifetime 24h] [--coturn-order]
+                     mint a Solution 1 credential (TS 33.203 X.5.2) from [[turn.secrets]]'s first
+                     key, or from the key `webims all` generated: USERNAME "Tid:Texp" and
+                     password base64(HMAC(Km, USERNAME)), as the eP-CSCF hands them to WICs
 
 The store is [store] url (default sqlite://./var/webims.db).
 )";
@@ -88,6 +96,28 @@ int turn_user(std::vector<std::string>& args, const Config& c) {
   throw std::runtime_error("turn-user: unknown action '" + action + "' (add, list, remove)");
 }
 
+int turn_credential(std::vector<std::string>& args, Config& c) {
+  std::string lifetime_text = take_option(args, "--lifetime").value_or("24h");
+  bool coturn_order = take_flag(args, "--coturn-order");
+  if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+  std::chrono::milliseconds lifetime;
+  if (!base::parse_duration(lifetime_text.c_str(), lifetime) || lifetime.count() <= 0)
+    throw std::runtime_error("--lifetime must be a duration like 1h or 30m");
+  auto store = store::Store::open(c.store.url);
+  ensure_turn_secret(c, *store);
+  crypto::SystemRandom rnd;
+  int64_t texp = std::time(nullptr) + std::chrono::duration_cast<std::chrono::seconds>(lifetime).count();
+  auto cred = turn::mint_ephemeral(c.turn.secrets.front(), texp, rnd, coturn_order);
+  char when[32];
+  time_t t = time_t(texp);
+  tm tmv;
+  gmtime_r(&t, &tmv);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  std::printf("username=%s\npassword=%s\nexpires=%s\nkey=%s\n", cred.username.c_str(), cred.password.c_str(), when,
+              c.turn.secrets.front().id.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_admin(std::vector<std::string> args) {
@@ -106,6 +136,7 @@ int cmd_admin(std::vector<std::string> args) {
   std::string object = args[0];
   args.erase(args.begin());
   if (object == "turn-user") return turn_user(args, c);
+  if (object == "turn-credential") return turn_credential(args, c);
   throw std::runtime_error("unknown object '" + object + "' (see --help)");
 }
 

@@ -7,6 +7,7 @@
 namespace cli {
 
 int cmd_turn(std::vector<std::string> args);
+int cmd_all(std::vector<std::string> args);
 int cmd_admin(std::vector<std::string> args);
 
 // Shared option parsing: removes `--name VALUE` / `--name=VALUE` from args.

@@ -15,10 +15,11 @@ const char* kUsage = R"(webims - WebRTC IMS client access (TS 33.203 Annex X, TR
 usage: webims <command> [options]
 
 servers (run in the foreground; SIGTERM or Ctrl-C stops them cleanly):
+  all      every component in one process, zero configuration (the self-contained deployment)
   turn     TURN server (RFC 8656) with long-term and eP-CSCF provisioned (Solution 1) credentials
 
 tools:
-  admin    provision the store: TURN users (more to come)
+  admin    provision the store: TURN users; mint a Solution 1 TURN credential
 
 common options:
   --config FILE     TOML configuration (every key has a default)
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   std::string cmd = args[0];
   args.erase(args.begin());
   try {
+    if (cmd == "all") return cli::cmd_all(args);
     if (cmd == "turn") return cli::cmd_turn(args);
     if (cmd == "admin") return cli::cmd_admin(args);
   } catch (const base::config::Error& e) {

@@ -24,6 +24,16 @@ CREATE TABLE turn_users (
 ) WITHOUT ROWID;
 INSERT INTO generations (name, value) VALUES ('turn_users', 0);
 )sql"},
+    {2, "local_secrets",
+     // Keys a self-contained deployment generates for itself on first start (e.g. the Solution 1
+     // key Km shared by its eP-CSCF and TURN server), so restarts keep issued credentials valid.
+     R"sql(
+CREATE TABLE local_secrets (
+  name         TEXT PRIMARY KEY,
+  value        TEXT NOT NULL,
+  created_unix INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

@@ -156,6 +156,23 @@ class SqliteStore final : public Store {
 
   uint64_t turn_users_generation() override { return generation("turn_users"); }
 
+  std::string local_secret(const std::string& name, const std::function<std::string()>& make) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("SELECT value FROM local_secrets WHERE name = ?1");
+      s.text(1, name);
+      if (s.step("read local secret")) return s.col_text(0);  // the transaction rolls back: nothing written
+    }
+    std::string value = make();
+    {
+      auto s = stmt("INSERT INTO local_secrets (name, value, created_unix) VALUES (?1, ?2, strftime('%s','now'))");
+      s.text(1, name).text(2, value);
+      s.step("write local secret");
+    }
+    tx.commit();
+    return value;
+  }
+
  private:
   Stmt stmt(const char* sql) {
     auto& s = cache_[sql];

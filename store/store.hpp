@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -59,6 +60,10 @@ class Store {
   // Changes (increases) whenever any process changes the TURN users, in the same transaction as the
   // change: a running server polls it cheaply and reloads list_turn_users() when it moved.
   virtual uint64_t turn_users_generation() = 0;
+
+  // A secret this deployment generated for itself: the stored value, or `make()`'s result stored
+  // under `name` on first use. Concurrent first uses by several processes agree on one value.
+  virtual std::string local_secret(const std::string& name, const std::function<std::string()>& make) = 0;
 };
 
 // Derives the keys of RFC 8489 §9.2.2 from the password. OpaqueString (RFC 8265) is the identity on

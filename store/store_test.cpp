@@ -110,10 +110,10 @@ TEST(StoreOpen, CreatesParentsOwnerOnlyWalAndMigrates) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   Raw raw(path);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1");
+  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2");
   // Reopening applies nothing again.
   Store::open("sqlite://" + path.string());
-  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), std::to_string(sqlite::migrations().size()));
 }
 
 TEST(StoreOpen, RelativePathIsRelativeToCwd) {
@@ -294,7 +294,26 @@ TEST(TurnUsers, ConcurrentOpenOfFreshFileMigratesOnce) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
   Raw raw((t.path() / "fresh.db").string());
-  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), std::to_string(sqlite::migrations().size()));
+}
+
+TEST(LocalSecrets, CreatedOnceThenKeptAcrossStoresAndRestarts) {
+  TempDir t;
+  int made = 0;
+  auto make = [&] {
+    ++made;
+    return std::string("generated-") + std::to_string(made);
+  };
+  {
+    auto a = Store::open(t.url("s.db"));
+    auto b = Store::open(t.url("s.db"));
+    EXPECT_EQ(a->local_secret("turn-km", make), "generated-1");
+    EXPECT_EQ(b->local_secret("turn-km", make), "generated-1");  // another process sees the same
+    EXPECT_EQ(a->local_secret("other", make), "generated-2");
+  }
+  auto again = Store::open(t.url("s.db"));
+  EXPECT_EQ(again->local_secret("turn-km", make), "generated-1");
+  EXPECT_EQ(made, 2);
 }
 
 }  // namespace

@@ -56,6 +56,20 @@ std::string ephemeral_password(const SecretConfig& key, std::string_view usernam
   return base::base64_encode(base::Bytes(d.data(), d.size()));
 }
 
+EphemeralCredential mint_ephemeral(const SecretConfig& key, int64_t texp, base::Random& random, bool coturn_order) {
+  EphemeralCredential c;
+  do {
+    uint8_t id[16];
+    random.fill(id);
+    c.tid = base::base64url_encode(base::Bytes(id, sizeof id));
+  } while (std::all_of(c.tid.begin(), c.tid.end(), [](char ch) { return ch >= '0' && ch <= '9'; }));
+  // (coturn tells the two parts apart by "all digits")
+  c.texp = texp;
+  c.username = coturn_order ? std::to_string(texp) + ":" + c.tid : c.tid + ":" + std::to_string(texp);
+  c.password = ephemeral_password(key, c.username);
+  return c;
+}
+
 Credential::Key long_term_key(uint16_t algorithm, std::string_view username, std::string_view realm,
                               std::string_view password) {
   // Realm and password should be OpaqueString-prepared (RFC 8265); ASCII input passes unchanged,

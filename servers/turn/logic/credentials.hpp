@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/random.hpp"
 #include "turn/config.hpp"
 
 namespace turn {
@@ -71,6 +72,16 @@ class Credentials {
   std::shared_ptr<const Users> users_;
   std::shared_ptr<const std::vector<SecretConfig>> secrets_;
 };
+
+// A Solution 1 credential as the eP-CSCF mints it (protocols.md): Tid = 128 random bits as 22
+// base64url characters (never all digits), USERNAME "Tid:Texp" (or coturn's "Texp:Tid").
+struct EphemeralCredential {
+  std::string tid;
+  int64_t texp;
+  std::string username;
+  std::string password;
+};
+EphemeralCredential mint_ephemeral(const SecretConfig& key, int64_t texp, base::Random& random, bool coturn_order = false);
 
 // Password and key derivation shared with the eP-CSCF that mints Solution 1 credentials.
 std::string ephemeral_password(const SecretConfig& key, std::string_view username);

@@ -70,3 +70,20 @@ TEST(LongTermKey, Rfc5769Section24) {
   EXPECT_EQ(std::memcmp(k.bytes.data(), want.data(), 16), 0);
   EXPECT_EQ(k.len, 16);
 }
+
+TEST(MintEphemeral, FormatAndRoundTrip) {
+  base::SeededRandom rnd(3);
+  SecretConfig k{"k1", "north-secret", "sha1"};
+  auto c = mint_ephemeral(k, 2000000000, rnd);
+  EXPECT_EQ(c.tid.size(), 22u);
+  EXPECT_EQ(c.username, c.tid + ":2000000000");
+  EXPECT_EQ(c.password, ephemeral_password(k, c.username));
+  EXPECT_EQ(ephemeral_expiry(c.username), 2000000000);
+  auto d = mint_ephemeral(k, 2000000000, rnd, true);
+  EXPECT_EQ(d.username, "2000000000:" + d.tid);
+  EXPECT_EQ(ephemeral_expiry(d.username), 2000000000);
+  EXPECT_NE(c.tid, d.tid);
+  Credentials creds("example.org", {k});
+  Credential out;
+  EXPECT_EQ(creds.resolve(c.username, stun::password_algorithm::Md5, 1900000000, out), CredentialStatus::Ok);
+}

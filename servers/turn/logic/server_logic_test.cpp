@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/encoding.hpp"
+#include "base/log.hpp"
 #include "crypto/hash.hpp"
 #include "stun/channel_data.hpp"
 
@@ -113,7 +114,10 @@ ClientFlow udp_flow(const char* client, const char* server = "10.0.0.1:3478") {
 
 class TurnLogicTest : public ::testing::Test {
  protected:
-  TurnLogicTest() { cfg.realm = "example.org"; cfg.relay_address = "203.0.113.10"; cfg.secrets = {{"k1", "north-secret", "sha1"}}; }
+  TurnLogicTest() {
+    base::log::set_level(base::log::Level::Warn);  // one line per allocation is noise here
+    cfg.realm = "example.org"; cfg.relay_address = "203.0.113.10"; cfg.secrets = {{"k1", "north-secret", "sha1"}};
+  }
 
   void start() {
     std::array<uint8_t, 32> key{};
