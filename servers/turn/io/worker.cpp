@@ -129,7 +129,7 @@ Worker::Worker(Shared& shared, Reservations& reservations, int index, const std:
       UdpListener u{fd, local_endpoint(fd), o.pktinfo};
       ports[i] = u.bound.port;
       epoll_event ev{};
-      ev.events = EPOLLIN;
+      ev.events = EPOLLIN | EPOLLET;
       ev.data.u64 = kListenerFlag | udp_.size();
       epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
       udp_.push_back(u);
@@ -202,28 +202,32 @@ void Worker::poll_round() {
   epoll_event ev[kMaxEvents];
   int n = epoll_wait(epfd_, ev, kMaxEvents, 0);
   base::Now now = base::Now::system();
-  bool more = n == kMaxEvents;
-  for (int i = 0; i < n; ++i) {
-    uint64_t d = ev[i].data.u64;
-    if (d & kListenerFlag) drain_listener(uint32_t(d & 0xFFFFFFFF), now);
-    else drain_relay(uint32_t(d & 0xFFFFFFFF), now);
-  }
+  // Sockets left with data by the previous round's budget go first (edge-triggered: no new event
+  // would come for data already queued).
+  std::vector<uint64_t> again;
+  again.swap(backlog_);
+  for (uint64_t d : again) drain(d, now);
+  for (int i = 0; i < n; ++i) drain(ev[i].data.u64, now);
   flush();
-  // Level-triggered sockets that still hold data, or a full event array: go again before
-  // sleeping. Otherwise new datagrams wake the (edge-triggered) outer wait.
-  if (more || n > 0) asio::post(io_, [this] {
+  if (!backlog_.empty() || n == kMaxEvents) asio::post(io_, [this] {
       if (!stopping_) poll_round();
     });
   else arm();
 }
 
-void Worker::drain_listener(uint32_t index, const base::Now& now) {
-  if (index >= udp_.size()) return;
+void Worker::drain(uint64_t d, const base::Now& now) {
+  bool more = (d & kListenerFlag) ? drain_listener(uint32_t(d & 0xFFFFFFFF), now) : drain_relay(uint32_t(d & 0xFFFFFFFF), now);
+  if (more) backlog_.push_back(d);
+}
+
+// True when the budget ran out with datagrams possibly left in the socket.
+bool Worker::drain_listener(uint32_t index, const base::Now& now) {
+  if (index >= udp_.size()) return false;
   const UdpListener l = udp_[index];
   for (int round = 0; round < kDrainRounds; ++round) {
     recv_->prepare(l.wildcard);
     int n = recvmmsg(l.fd, recv_->msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
+    if (n <= 0) return false;
     for (int i = 0; i < n; ++i) {
       auto& s = recv_->slots[i];
       msghdr& h = recv_->msgs[i].msg_hdr;
@@ -242,19 +246,21 @@ void Worker::drain_listener(uint32_t index, const base::Now& now) {
       flow.conn = index;
       logic_.on_client_packet(flow, base::Bytes(s.buf + kHeadroom, recv_->msgs[i].msg_len), now);
     }
-    if (n < kBatch) return;
+    // Fewer than asked for: the queue was empty a moment ago, and anything newer raises a new edge.
+    if (n < kBatch) return false;
   }
+  return true;
 }
 
-void Worker::drain_relay(uint32_t index, const base::Now& now) {
-  if (index >= relays_.size()) return;
+bool Worker::drain_relay(uint32_t index, const base::Now& now) {
+  if (index >= relays_.size()) return false;
   const int fd = relays_[index].fd;
   const uint64_t tag = relays_[index].tag;
-  if (fd < 0) return;
+  if (fd < 0) return false;
   for (int round = 0; round < kDrainRounds; ++round) {
     recv_->prepare(false);
     int n = recvmmsg(fd, recv_->msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
+    if (n <= 0) return false;
     for (int i = 0; i < n; ++i) {
       auto& s = recv_->slots[i];
       if (recv_->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -266,8 +272,9 @@ void Worker::drain_relay(uint32_t index, const base::Now& now) {
       logic_.on_peer_packet(tag, *from, base::MutableBytes(s.buf, sizeof s.buf), kHeadroom, recv_->msgs[i].msg_len, now);
     }
     // The relay may have been closed by what we just handed to the logic.
-    if (n < kBatch || relays_[index].fd != fd) return;
+    if (n < kBatch || relays_[index].fd != fd) return false;
   }
+  return true;
 }
 
 void Worker::send_to_client(const ClientFlow& flow, base::Bytes msg) {
@@ -417,7 +424,7 @@ base::Result<Io::RelayOpened, int> Worker::open_relay(const RelayRequest& req) {
   ++e.generation;
   uint64_t handle = uint64_t(e.generation) << 32 | index;
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN | EPOLLET;
   ev.data.u64 = index;  // listener flag clear
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
     ::close(fd);

@@ -74,8 +74,9 @@ class Worker final : public Io {
 
   void arm();
   void poll_round();
-  void drain_listener(uint32_t index, const base::Now& now);
-  void drain_relay(uint32_t index, const base::Now& now);
+  void drain(uint64_t epoll_data, const base::Now& now);
+  bool drain_listener(uint32_t index, const base::Now& now);
+  bool drain_relay(uint32_t index, const base::Now& now);
   void flush();
   void tick();
   void accept_next(size_t acceptor);
@@ -104,6 +105,7 @@ class Worker final : public Io {
   std::unordered_map<uint64_t, std::shared_ptr<StreamSession>> sessions_;
   uint64_t next_session_ = 1;
   std::unique_ptr<Pending> pending_;
+  std::vector<uint64_t> backlog_;  // sockets whose drain stopped at the budget
   struct RecvBatch;
   std::unique_ptr<RecvBatch> recv_;
   uint32_t port_cursor_;
