@@ -5,7 +5,7 @@
 set -euo pipefail
 PORT=${1:-34780}; SECRET=${2:-SECRET}; THREADS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${4:-$HERE/../build/webims}
+BIN=${4:-$HERE/../../build/webims}
 DIR=$(mktemp -d /tmp/webims-bench.XXXXXX)
 ulimit -n "$(ulimit -Hn)"
 cat > "$DIR/turn.toml" <<TOML
