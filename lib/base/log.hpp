@@ -35,8 +35,9 @@ class Line {
 
 }  // namespace base::log
 
+// A `for` rather than an `if`, so `if (x) LOG_INFO(...) << ...; else ...` binds as written.
 #define WEBIMS_LOG(lvl, comp) \
-  if (!::base::log::enabled(lvl)) { } else ::base::log::Line(lvl, comp)
+  for (bool webims_log_on_ = ::base::log::enabled(lvl); webims_log_on_; webims_log_on_ = false) ::base::log::Line(lvl, comp)
 #define LOG_DEBUG(comp) WEBIMS_LOG(::base::log::Level::Debug, comp)
 #define LOG_INFO(comp) WEBIMS_LOG(::base::log::Level::Info, comp)
 #define LOG_WARN(comp) WEBIMS_LOG(::base::log::Level::Warn, comp)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour of webims: release (default, build/), asan (build-asan/),
+# fuzz (build-fuzz/, clang). usage: scripts/build.sh [release|asan|fuzz]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+case "${1:-release}" in
+  release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo);;
+  asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DWEBIMS_SANITIZE=ON);;
+  fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEBIMS_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++);;
+  *) echo "usage: scripts/build.sh [release|asan|fuzz]" >&2; exit 2;;
+esac
+cmake -S . -B "$dir" "${args[@]}" >/dev/null
+cmake --build "$dir" -j"$JOBS"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Quick start, command 2 (and what CI runs): set up, then build and run every test:
+#  1. release build: unit tests, fuzz corpora replayed, interop with real peers, README check;
+#  2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests;
+#  3. libFuzzer build (clang): each fuzz target for FUZZ_SECONDS (default 60) from its corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+start=$(date +%s)
+step() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
+
+step setup
+bash scripts/setup.sh
+
+run_ctest() {  # unit tests in parallel, then the tests that start servers, one at a time
+  (cd "$1" && ctest --output-on-failure -j"$(nproc)" -L 'unit|fuzz-replay|docs' && ctest --output-on-failure -L interop)
+}
+
+step "release build"
+bash scripts/build.sh release
+step "release tests"
+run_ctest build
+
+step "asan+ubsan build"
+bash scripts/build.sh asan
+step "asan+ubsan tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan
+
+step "fuzz build"
+bash scripts/build.sh fuzz
+step "fuzzing ${FUZZ_SECONDS}s per target"
+mkdir -p build-fuzz/artifacts
+for f in build-fuzz/fuzz/fuzz_*; do
+  name=${f##*/fuzz_}
+  scratch=$(mktemp -d)
+  # New inputs go to the scratch dir; the committed corpus is only read. A crash leaves an
+  # artifact and a non-zero exit: commit the artifact to fuzz/corpus/$name/ once fixed.
+  "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+       -artifact_prefix=build-fuzz/artifacts/"$name"- "$scratch" "fuzz/corpus/$name" 2>&1 | tail -12
+  rm -rf "$scratch"
+done
+
+step "all tests passed"
