@@ -11,4 +11,6 @@ case "${1:-release}" in
   *) echo "usage: scripts/build.sh [release|asan|fuzz]" >&2; exit 2;;
 esac
 cmake -S . -B "$dir" "${args[@]}" >/dev/null
-cmake --build "$dir" -j"$JOBS"
+target=()
+[ "${1:-release}" = fuzz ] && target=(--target fuzz_all)
+cmake --build "$dir" -j"$JOBS" "${target[@]}"
