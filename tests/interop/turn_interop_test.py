@@ -48,11 +48,12 @@ url = "sqlite://@DIR@/webims.db"
 [tls]
 dir = "@DIR@/tls"
 [turn]
-listen = ["udp://127.0.0.1:{udp}", "tcp://127.0.0.1:{udp}", "tls://127.0.0.1:{tls}"]
+listen = ["udp://127.0.0.1:{udp}", "tcp://127.0.0.1:{udp}", "tls://127.0.0.1:{tls}", "udp://[::1]:{udp}", "tcp://[::1]:{udp}"]
 realm = "{REALM}"
 relay_address = "127.0.0.1"
+relay_address_v6 = "::1"
 relay_ports = "41000-41999"
-allowed_peer_ranges = {'["127.0.0.0/8"]' if allowed else '[]'}
+allowed_peer_ranges = {'["127.0.0.0/8", "::1/128"]' if allowed else '[]'}
 user_quota = 0
 control_listen = "http://127.0.0.1:{control}"
 [[turn.secrets]]
@@ -99,7 +100,7 @@ class TurnInterop(unittest.TestCase):
         r = cls.server.admin("turn-user", "add", "alice", "--password", "wonderland")
         assert r.returncode == 0, r.stderr
         cls.health = cls.server.start(f"http://127.0.0.1:{cls.control}/health")
-        cls.peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(cls.peer_port)],
+        cls.peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-L", "::1", "-p", str(cls.peer_port)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
@@ -120,9 +121,9 @@ class TurnInterop(unittest.TestCase):
 
     # -- coturn's turnutils_uclient -----------------------------------------------------------
 
-    def uclient(self, *args, port=None, messages=60, clients=3):
-        cmd = ["turnutils_uclient", "-n", str(messages), "-m", str(clients), "-l", "120", "-e", "127.0.0.1",
-               "-r", str(self.peer_port), "-p", str(port or self.udp), *args, "127.0.0.1"]
+    def uclient(self, *args, port=None, messages=60, clients=3, host="127.0.0.1"):
+        cmd = ["turnutils_uclient", "-n", str(messages), "-m", str(clients), "-l", "120", "-e", host,
+               "-r", str(self.peer_port), "-p", str(port or self.udp), *args, host]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         text = out.stdout + out.stderr
         sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", text)
@@ -145,6 +146,11 @@ class TurnInterop(unittest.TestCase):
 
     def test_uclient_solution1_tls(self):
         self.uclient("-t", "-S", "-W", SECRET, "-u", "bench", port=self.tls)
+
+    def test_uclient_ipv6_udp_and_tcp(self):
+        """IPv6 listener, IPv6 relay (REQUESTED-ADDRESS-FAMILY), incl. uclient's RESERVATION-TOKEN pair."""
+        self.uclient("-x", "-W", SECRET, "-u", "bench", host="::1")
+        self.uclient("-t", "-x", "-W", SECRET, "-u", "bench", host="::1")
 
     def test_uclient_webims_order_tid_texp(self):
         user, pw = solution1("Xq3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "stun/attributes.hpp"
 #include "stun/channel_data.hpp"
 
 namespace turn {
@@ -236,16 +237,16 @@ bool ServerLogic::authenticate(const ClientFlow& flow, const stun::Message& m, c
   const stun::Attribute* pa = m.find(attr::PasswordAlgorithm);
   const stun::Attribute* pas = m.find(attr::PasswordAlgorithms);
   if (pa || pas) {
-    uint8_t offered[8];
-    for (size_t i = 0; i < 2; ++i) {
-      base::store_be16(offered + 4 * i, kPasswordAlgorithms[i]);
-      base::store_be16(offered + 4 * i + 2, 0);
-    }
-    if (!pa || !pas || pa->value.size() != 4 || !std::equal(pas->value.begin(), pas->value.end(), offered, offered + 8))
+    auto chosen = pa ? stun::decode_password_algorithm(pa->value) : std::nullopt;
+    auto list = pas ? stun::decode_password_algorithms(pas->value) : std::nullopt;
+    bool as_offered = list && list->size() == std::size(kPasswordAlgorithms);
+    for (size_t i = 0; as_offered && i < list->size(); ++i)
+      as_offered = (*list)[i].algorithm == kPasswordAlgorithms[i] && (*list)[i].parameters.empty();
+    if (!chosen || !as_offered ||
+        std::find(std::begin(kPasswordAlgorithms), std::end(kPasswordAlgorithms), chosen->algorithm) ==
+            std::end(kPasswordAlgorithms))
       return fail(AuthFailure::BadRequest, code::BadRequest, username.value_or(""));
-    algorithm = base::load_be16(pa->value.data());
-    if (algorithm != stun::password_algorithm::Md5 && algorithm != stun::password_algorithm::Sha256)
-      return fail(AuthFailure::BadRequest, code::BadRequest, username.value_or(""));
+    algorithm = chosen->algorithm;
   }
 
   if (*realm != shared_.config.realm) return fail(AuthFailure::UnknownUser, code::Unauthorized, username.value_or(""));
@@ -339,35 +340,39 @@ void ServerLogic::handle_allocate(const ClientFlow& flow, const stun::Message& m
     return send_error(flow, m, code::AllocationMismatch, {}, &auth);
   }
 
+  // Each attribute present must be well formed; absent ones are nullopt.
+  auto decoded = [&](uint16_t type, auto decode) -> decltype(decode(base::Bytes{})) {
+    const stun::Attribute* a = m.find(type);
+    if (!a) return std::nullopt;
+    return decode(a->value);
+  };
   const stun::Attribute* transport = m.find(attr::RequestedTransport);
-  if (!transport || transport->value.size() != 4)
-    return send_error(flow, m, code::BadRequest, "REQUESTED-TRANSPORT missing", &auth);
-  if (transport->value[0] != stun::kProtocolUdp)
-    return send_error(flow, m, code::UnsupportedTransportProtocol, {}, &auth);
+  auto protocol = transport ? stun::decode_requested_transport(transport->value) : std::nullopt;
+  if (!protocol) return send_error(flow, m, code::BadRequest, "REQUESTED-TRANSPORT missing or malformed", &auth);
+  if (*protocol != stun::kProtocolUdp) return send_error(flow, m, code::UnsupportedTransportProtocol, {}, &auth);
 
-  const stun::Attribute* even = m.find(attr::EvenPort);
-  const stun::Attribute* token = m.find(attr::ReservationToken);
-  const stun::Attribute* fam = m.find(attr::RequestedAddressFamily);
-  const stun::Attribute* extra = m.find(attr::AdditionalAddressFamily);
-  if (even && even->value.size() != 1) return send_error(flow, m, code::BadRequest, "Malformed EVEN-PORT", &auth);
-  if (token && (even || fam || extra || token->value.size() != 8))
+  bool has_even = m.has(attr::EvenPort), has_token = m.has(attr::ReservationToken);
+  bool has_fam = m.has(attr::RequestedAddressFamily), has_extra = m.has(attr::AdditionalAddressFamily);
+  auto even = decoded(attr::EvenPort, stun::decode_even_port);
+  auto token = decoded(attr::ReservationToken, stun::decode_reservation_token);
+  auto fam = decoded(attr::RequestedAddressFamily, stun::decode_address_family);
+  auto extra = decoded(attr::AdditionalAddressFamily, stun::decode_address_family);
+  if (has_even != bool(even) || has_token != bool(token) || has_fam != bool(fam) || has_extra != bool(extra))
+    return send_error(flow, m, code::BadRequest, "Malformed attribute", &auth);
+  if (token && (even || fam || extra))
     return send_error(flow, m, code::BadRequest, "RESERVATION-TOKEN with EVEN-PORT or an address family", &auth);
   if (fam && extra)
     return send_error(flow, m, code::BadRequest, "REQUESTED- and ADDITIONAL-ADDRESS-FAMILY together", &auth);
 
   base::Family family = base::Family::V4;
-  bool dual = false;
   if (fam) {
-    if (fam->value.size() != 4) return send_error(flow, m, code::BadRequest, "Malformed REQUESTED-ADDRESS-FAMILY", &auth);
-    if (fam->value[0] == stun::kFamilyV6) family = base::Family::V6;
-    else if (fam->value[0] != stun::kFamilyV4) return send_error(flow, m, code::AddressFamilyNotSupported, {}, &auth);
+    if (*fam == stun::kFamilyV6) family = base::Family::V6;
+    else if (*fam != stun::kFamilyV4) return send_error(flow, m, code::AddressFamilyNotSupported, {}, &auth);
   }
-  if (extra) {
-    // RFC 8656 §7.2: only IPv6 may be requested in addition (to the default IPv4).
-    if (extra->value.size() != 4 || extra->value[0] != stun::kFamilyV6)
-      return send_error(flow, m, code::BadRequest, "ADDITIONAL-ADDRESS-FAMILY must be IPv6", &auth);
-    dual = true;
-  }
+  // RFC 8656 §7.2: only IPv6 may be requested in addition (to the default IPv4).
+  if (extra && *extra != stun::kFamilyV6)
+    return send_error(flow, m, code::BadRequest, "ADDITIONAL-ADDRESS-FAMILY must be IPv6", &auth);
+  bool dual = bool(extra);
   const auto& advertised_v4 = shared_.relay_v4;
   const auto& advertised_v6 = shared_.relay_v6;
   if ((family == base::Family::V4 && !advertised_v4) || (family == base::Family::V6 && !advertised_v6))
@@ -403,9 +408,9 @@ void ServerLogic::handle_allocate(const ClientFlow& flow, const stun::Message& m
 
   Io::RelayRequest req;
   req.family = family;
-  req.even_port = even != nullptr;
-  req.reserve_next = even && (even->value[0] & 0x80);
-  if (token) req.reservation_token = base::load_be64(token->value.data());
+  req.even_port = bool(even);
+  req.reserve_next = even.value_or(false);
+  req.reservation_token = token;
   req.dont_fragment = m.has(attr::DontFragment);
   req.tag = tag_of(*a, 0);
   auto opened = io_.open_relay(req);
@@ -414,8 +419,14 @@ void ServerLogic::handle_allocate(const ClientFlow& flow, const stun::Message& m
     LOG_WARN(log_name) << "no relay port for \"" << auth.username << "\" (" << opened.error() << ")";
     return send_error(flow, m, opened.error(), {}, &auth);
   }
-  const base::IpAddress& adv = family == base::Family::V4 ? *advertised_v4 : *advertised_v6;
-  a->relays[0] = {opened->handle, {adv, opened->bound.port}, true};
+  // A reserved socket (RESERVATION-TOKEN) has the family of the Allocate that reserved it.
+  const auto& adv = opened->bound.addr.is_v4() ? advertised_v4 : advertised_v6;
+  if (!adv) {
+    io_.close_relay(opened->handle);
+    release_slot();
+    return send_error(flow, m, code::AddressFamilyNotSupported, {}, &auth);
+  }
+  a->relays[0] = {opened->handle, {*adv, opened->bound.port}, true};
   a->reservation_token = opened->reservation_token;
   if (dual) {
     if (!advertised_v6) {
@@ -466,9 +477,10 @@ void ServerLogic::handle_refresh(const ClientFlow& flow, const stun::Message& m,
 
   std::optional<base::Family> only;
   if (const stun::Attribute* fam = m.find(attr::RequestedAddressFamily)) {
-    if (fam->value.size() != 4 || (fam->value[0] != stun::kFamilyV4 && fam->value[0] != stun::kFamilyV6))
+    auto f = stun::decode_address_family(fam->value);
+    if (!f || (*f != stun::kFamilyV4 && *f != stun::kFamilyV6))
       return send_error(flow, m, code::BadRequest, "Malformed REQUESTED-ADDRESS-FAMILY", &auth);
-    only = fam->value[0] == stun::kFamilyV4 ? base::Family::V4 : base::Family::V6;
+    only = *f == stun::kFamilyV4 ? base::Family::V4 : base::Family::V6;
     if (!a->relay_for(*only)) return send_error(flow, m, code::PeerAddressFamilyMismatch, {}, &auth);
   }
 
@@ -550,8 +562,9 @@ void ServerLogic::handle_channel_bind(const ClientFlow& flow, const stun::Messag
   if (!a) return;
 
   const stun::Attribute* cn = m.find(attr::ChannelNumber);
-  if (!cn || cn->value.size() != 4) return send_error(flow, m, code::BadRequest, "CHANNEL-NUMBER missing", &auth);
-  uint16_t number = base::load_be16(cn->value.data());
+  auto channel = cn ? stun::decode_channel_number(cn->value) : std::nullopt;
+  if (!channel) return send_error(flow, m, code::BadRequest, "CHANNEL-NUMBER missing or malformed", &auth);
+  uint16_t number = *channel;
   if (!stun::valid_channel(number)) return send_error(flow, m, code::BadRequest, "Channel number out of range", &auth);
   auto peer = m.xor_address(attr::XorPeerAddress);
   if (!peer) return send_error(flow, m, code::BadRequest, "XOR-PEER-ADDRESS missing", &auth);

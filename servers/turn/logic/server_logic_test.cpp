@@ -45,7 +45,9 @@ class FakeIo : public Io {
     next_port += 2;
     RelayOpened o;
     o.handle = ++next_handle;
-    o.bound = {r.family == base::Family::V4 ? *base::IpAddress::parse("10.9.9.9") : *base::IpAddress::parse("fd00::9"), port};
+    base::Family fam = r.reservation_token ? reserved_family : r.family;
+    o.bound = {fam == base::Family::V4 ? *base::IpAddress::parse("10.9.9.9") : *base::IpAddress::parse("fd00::9"), port};
+    if (r.reserve_next) reserved_family = r.family;
     if (r.reserve_next) o.reservation_token = 0x1122334455667788ull;
     tags[o.handle] = r.tag;
     open.insert(o.handle);
@@ -68,6 +70,7 @@ class FakeIo : public Io {
   uint16_t next_port = 50000;
   uint64_t next_handle = 100;
   bool fail_next = false;
+  base::Family reserved_family = base::Family::V4;
 };
 
 // A minimal TURN client: enough to speak every request the server handles.
@@ -399,6 +402,15 @@ TEST_F(TurnLogicTest, AllocateValidation) {
               uint8_t t[8] = {};
               b.add(attr::ReservationToken, base::Bytes(t, 8));
             })),
+            400);
+  // Malformed attribute values: 400.
+  uint8_t two[2] = {0x80, 0};
+  EXPECT_EQ(error_of(request(d, Method::Allocate, [&](stun::Builder& b) {
+              b.add_requested_transport(17);
+              b.add(attr::EvenPort, base::Bytes(two, 2));
+            })),
+            400);
+  EXPECT_EQ(error_of(request(d, Method::Allocate, [&](stun::Builder& b) { b.add(attr::RequestedTransport, base::Bytes(two, 2)); })),
             400);
   // Unknown comprehension-required attribute: 420 listing it, before authentication.
   auto r = roundtrip(d, d.build(Method::Allocate, Class::Request, false, [](stun::Builder& b) {
@@ -754,4 +766,25 @@ TEST_F(TurnLogicTest, ShutdownReleasesEverything) {
   EXPECT_EQ(logic->allocation_count(), 0u);
   EXPECT_TRUE(io.open.empty());
   EXPECT_EQ(shared->quota.total(), 0);
+}
+
+TEST_F(TurnLogicTest, ReservedIpv6PortIsAdvertisedAsIpv6) {
+  // uclient's RTP/RTCP pair: IPv6 Allocate with EVEN-PORT R, then Allocate with the token (no family).
+  cfg.relay_address_v6 = "2001:db8::10";
+  start();
+  Client c = solution1_client("198.51.100.1:40001");
+  auto r = allocate(c, [](stun::Builder& b) {
+    b.add_address_family(attr::RequestedAddressFamily, stun::kFamilyV6);
+    b.add_even_port(true);
+  });
+  ASSERT_EQ(r.cls(), Class::SuccessResponse);
+  uint64_t token = base::load_be64(r.find(attr::ReservationToken)->value.data());
+  Client d = solution1_client("198.51.100.1:40002");
+  auto r2 = allocate(d, [&](stun::Builder& b) {
+    uint8_t t[8];
+    base::store_be64(t, token);
+    b.add(attr::ReservationToken, base::Bytes(t, 8));
+  });
+  ASSERT_EQ(r2.cls(), Class::SuccessResponse) << error_of(r2);
+  EXPECT_EQ(r2.xor_address(attr::XorRelayedAddress)->addr.to_string(), "2001:db8::10");
 }
