@@ -1,6 +1,5 @@
 // `webims all`: every component built so far in one process, with no configuration at all.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <cstdio>
 
@@ -8,6 +7,7 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "local_secrets.hpp"
+#include "server_command.hpp"
 #include "turn/io/turn_service.hpp"
 
 namespace cli {
@@ -26,21 +26,10 @@ SIGTERM/SIGINT stop cleanly.
 }  // namespace
 
 int cmd_all(std::vector<std::string> args) {
-  if (take_flag(args, "--help") || take_flag(args, "-h")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
-  std::string path = take_option(args, "--config").value_or("");
-  bool print = take_flag(args, "--print-config");
-  if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "' (see --help)");
-  Config c = load_config(path);
-  c.log.validate();
-  c.turn.validate();
-  if (print) {
-    std::fputs(print_config(c, {}).c_str(), stdout);
-    return 0;
-  }
-  c.log.apply();
+  auto parsed = parse_server_args(std::move(args), kHelp, {}, [](Config& c) { c.turn.validate(); });
+  if (!parsed) return 0;
+  Config& c = parsed->config;
+  const std::string& path = parsed->path;
   {
     auto store = store::Store::open(c.store.url);
     ensure_turn_secret(c, *store);
@@ -61,15 +50,7 @@ int cmd_all(std::vector<std::string> args) {
   std::printf("  TLS uses the local CA %s/ca.pem unless [tls] cert_file is set.\n\n", c.tls.dir.c_str());
   std::fflush(stdout);
 
-  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    LOG_INFO("all") << "signal " << sig << ": stopping";
-    turn_service.stop();
-    control.stop();
-  });
-  control.run();
-  LOG_INFO("all") << "stopped";
+  run_until_signal(control, "all", [&] { turn_service.stop(); });
   return 0;
 }
 

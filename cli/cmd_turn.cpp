@@ -1,12 +1,12 @@
 // `webims turn`: the TURN server in the foreground.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <cstdio>
 
 #include "base/log.hpp"
 #include "commands.hpp"
 #include "config.hpp"
+#include "server_command.hpp"
 #include "turn/io/turn_service.hpp"
 
 namespace cli {
@@ -24,44 +24,22 @@ signals: SIGTERM/SIGINT stop cleanly (allocations are released); SIGHUP reloads
 }  // namespace
 
 int cmd_turn(std::vector<std::string> args) {
-  if (take_flag(args, "--help") || take_flag(args, "-h")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
-  std::string path = take_option(args, "--config").value_or("");
-  bool print = take_flag(args, "--print-config");
-  if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "' (see --help)");
-
-  Config c = load_config(path);
-  c.log.validate();
-  c.turn.validate();
-  if (print) {
-    std::fputs(print_config(c, {Section::Log, Section::Store, Section::Tls, Section::Turn}).c_str(), stdout);
-    return 0;
-  }
-  c.log.apply();
-
+  auto parsed = parse_server_args(std::move(args), kHelp, {Section::Log, Section::Store, Section::Tls, Section::Turn},
+                                  [](Config& c) { c.turn.validate(); });
+  if (!parsed) return 0;
+  Config& c = parsed->config;
   boost::asio::io_context control(1);
   turn::io::TurnService service(control, c.turn, c.store, c.tls);
   service.start();
-
-  boost::asio::signal_set stop_signals(control, SIGINT, SIGTERM);
-  boost::asio::signal_set reload(control, SIGHUP);
-  stop_signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    LOG_INFO("turn") << "signal " << sig << ": stopping";
-    service.stop();
-    reload.cancel();
-    control.stop();
-  });
-  std::function<void()> wait_reload = [&] {
-    reload.async_wait([&](boost::system::error_code ec, int) {
-      if (ec) return;
-      if (path.empty()) {
-        LOG_WARN("turn") << "SIGHUP: no --config file to reload";
-      } else {
+  run_until_signal(
+      control, "turn", [&] { service.stop(); },
+      [&] {
+        if (parsed->path.empty()) {
+          LOG_WARN("turn") << "SIGHUP: no --config file to reload";
+          return;
+        }
         try {
-          Config fresh = load_config(path);
+          Config fresh = load_config(parsed->path);
           fresh.turn.validate();
           fresh.log.validate();
           fresh.log.apply();
@@ -69,13 +47,7 @@ int cmd_turn(std::vector<std::string> args) {
         } catch (const std::exception& e) {
           LOG_ERROR("turn") << "SIGHUP: configuration not reloaded: " << e.what();
         }
-      }
-      wait_reload();
-    });
-  };
-  wait_reload();
-  control.run();
-  LOG_INFO("turn") << "stopped";
+      });
   return 0;
 }
 
