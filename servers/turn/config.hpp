@@ -8,6 +8,7 @@
 
 #include "base/config.hpp"
 #include "base/ip.hpp"
+#include "token/turn_credential.hpp"
 
 namespace turn {
 
@@ -15,11 +16,7 @@ using base::config::Duration;
 
 // A Solution 1 key Km shared with the eP-CSCF (TS 33.203 X.5.2). Several may be valid at once so
 // Km can rotate: credentials minted under any configured key are accepted.
-struct SecretConfig {
-  std::string id;
-  std::string secret;
-  std::string hmac = "sha1";  // "sha1" (coturn/Kamailio compatible) or "sha256" (webims to webims)
-};
+using SecretConfig = token::TurnKey;
 
 struct Listener {
   enum class Transport { Udp, Tcp, Tls } transport;

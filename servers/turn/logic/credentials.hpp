@@ -17,6 +17,7 @@
 
 #include "base/bytes.hpp"
 #include "base/random.hpp"
+#include "token/turn_credential.hpp"
 #include "turn/config.hpp"
 
 namespace turn {
@@ -43,8 +44,11 @@ struct Credential {
 enum class CredentialStatus { Ok, UnknownUser, Expired, Revoked };
 std::string_view to_string(CredentialStatus s);
 
-// "Tid:Texp" or "Texp:Tid" → Texp; nullopt when neither part is a decimal timestamp.
-std::optional<int64_t> ephemeral_expiry(std::string_view username);
+// Solution 1 credentials are shared with the eP-CSCF: lib/token/turn_credential.hpp.
+using token::EphemeralCredential;
+using token::ephemeral_expiry;
+using token::ephemeral_password;
+using token::mint_ephemeral;
 
 class Credentials {
  public:
@@ -73,18 +77,6 @@ class Credentials {
   std::shared_ptr<const std::vector<SecretConfig>> secrets_;
 };
 
-// A Solution 1 credential as the eP-CSCF mints it (protocols.md): Tid = 128 random bits as 22
-// base64url characters (never all digits), USERNAME "Tid:Texp" (or coturn's "Texp:Tid").
-struct EphemeralCredential {
-  std::string tid;
-  int64_t texp;
-  std::string username;
-  std::string password;
-};
-EphemeralCredential mint_ephemeral(const SecretConfig& key, int64_t texp, base::Random& random, bool coturn_order = false);
-
-// Password and key derivation shared with the eP-CSCF that mints Solution 1 credentials.
-std::string ephemeral_password(const SecretConfig& key, std::string_view username);
 // RFC 8489 §9.2.2: MD5 or SHA-256 of "username:realm:password".
 Credential::Key long_term_key(uint16_t algorithm, std::string_view username, std::string_view realm,
                               std::string_view password);
