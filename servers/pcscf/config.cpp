@@ -1,0 +1,60 @@
+#include "pcscf/config.hpp"
+
+#include "base/clock.hpp"
+
+namespace pcscf {
+
+using base::config::Binder;
+using base::config::Error;
+
+void PcscfConfig::describe(Binder& b) {
+  b.section("pcscf", "eP-CSCF: SIP over secure WebSocket for WICs (RFC 7118, TR 33.871 6.1), in front of an IMS core.");
+  b.field("listen", listen,
+          "WebSocket listeners: wss://ADDR:PORT (TLS from [tls]); ws:// only behind a TLS front end.");
+  b.field("allowed_origins", allowed_origins,
+          "Origins (scheme://host[:port]) whose pages may open a WebSocket; others get HTTP 403 (TR 33.871\n"
+          "6.1.1.2 NOTE 4). Never empty: list the WWSF's origin(s).");
+  b.field("sip_listen", sip_listen, "SIP listeners toward the IMS core: udp:// tcp:// tls://ADDR:PORT.");
+  b.field("sip_host", sip_host, "Host in Via, Path and Record-Route toward the core. Empty: the first sip_listen address.");
+  b.field("next_hop", next_hop, "The IMS core (I-/S-CSCF) requests are sent to: a SIP URI with transport.");
+  b.field("turn_uris", turn_uris, "TURN servers announced with Solution 1 credentials (uri parameters of 3gpp-ext-turn-cred).");
+  b.field("turn_credential_lifetime", turn_credential_lifetime,
+          "Lifetime of a Solution 1 TURN credential (TS 33.203 X.5.2), Km from [[turn.secrets]].");
+  b.field("turn_credential_grace", turn_credential_grace,
+          "A credential never outlives the registration's expiry by more than this.");
+  b.field("turn_credential_coturn_order", turn_credential_coturn_order,
+          "Mint USERNAME as coturn's \"Texp:Tid\" instead of \"Tid:Texp\".");
+  b.field("max_message_bytes", max_message_bytes, "Largest WebSocket message (SIP message); beyond: close 1009.");
+  b.field("ws_ping_interval", ws_ping_interval, "WebSocket ping interval on idle connections (keep-alive).");
+  b.field("max_connections", max_connections, "WebSocket connections at most.");
+  b.field("control_listen", control_listen, "HTTP listener for /metrics and /health. Empty: none.");
+}
+
+void PcscfConfig::validate() const {
+  std::vector<std::string> errs;
+  if (listen.empty()) errs.push_back("[pcscf] listen is empty");
+  for (auto& l : listen)
+    if (l.rfind("wss://", 0) != 0 && l.rfind("ws://", 0) != 0)
+      errs.push_back("[pcscf] listen: \"" + l + "\" is not wss:// or ws://ADDR:PORT");
+  if (allowed_origins.empty())
+    errs.push_back("[pcscf] allowed_origins is empty: list the WWSF origin(s); \"any origin\" is never allowed");
+  for (auto& o : allowed_origins)
+    if (o.rfind("https://", 0) != 0 && o.rfind("http://", 0) != 0)
+      errs.push_back("[pcscf] allowed_origins: \"" + o + "\" is not an origin like https://host:port");
+  if (sip_listen.empty()) errs.push_back("[pcscf] sip_listen is empty: the core could not reach WICs");
+  if (next_hop.rfind("sip:", 0) != 0 && next_hop.rfind("sips:", 0) != 0)
+    errs.push_back("[pcscf] next_hop \"" + next_hop + "\" is not a SIP URI");
+  for (auto& u : turn_uris)
+    if (u.rfind("turn:", 0) != 0 && u.rfind("turns:", 0) != 0)
+      errs.push_back("[pcscf] turn_uris: \"" + u + "\" is not a turn: or turns: URI");
+  if (turn_credential_lifetime < std::chrono::minutes(1)) errs.push_back("[pcscf] turn_credential_lifetime below 1m");
+  if (max_message_bytes < 1024 || max_message_bytes > (1 << 24)) errs.push_back("[pcscf] max_message_bytes out of range");
+  if (max_connections < 1) errs.push_back("[pcscf] max_connections must be >= 1");
+  if (!errs.empty()) {
+    std::string msg = "invalid configuration:";
+    for (auto& e : errs) msg += "\n  " + e;
+    throw Error(msg);
+  }
+}
+
+}  // namespace pcscf

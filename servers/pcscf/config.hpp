@@ -1,0 +1,34 @@
+// [pcscf] configuration: the enhanced P-CSCF, W2 front door for WICs (TR 33.871 6.1, RFC 7118).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/config.hpp"
+
+namespace pcscf {
+
+using base::config::Duration;
+
+struct PcscfConfig {
+  std::vector<std::string> listen{"wss://0.0.0.0:7443"};
+  std::vector<std::string> allowed_origins{"https://localhost:8443"};
+  std::vector<std::string> sip_listen{"tcp://127.0.0.1:5070"};
+  std::string sip_host;  // host put in Via/Path/Record-Route toward the core; empty = the sip_listen address
+  std::string next_hop = "sip:127.0.0.1:5060;transport=tcp";
+  std::vector<std::string> turn_uris{"turn:localhost:3478?transport=udp", "turn:localhost:3478?transport=tcp",
+                                     "turns:localhost:5349?transport=tcp"};
+  Duration turn_credential_lifetime = std::chrono::hours(24);
+  Duration turn_credential_grace = std::chrono::hours(1);
+  bool turn_credential_coturn_order = false;
+  int64_t max_message_bytes = 64 * 1024;
+  Duration ws_ping_interval = std::chrono::seconds(30);
+  int max_connections = 20000;
+  std::string control_listen = "http://127.0.0.1:7080";
+
+  void describe(base::config::Binder& b);
+  void validate() const;  // throws base::config::Error
+};
+
+}  // namespace pcscf
