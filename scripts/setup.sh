@@ -15,6 +15,8 @@ pkgs=(
   clang libclang-rt-14-dev
   # real peers for interop tests, and the benchmark anchor
   coturn python3 python3-aioice chromium
+  # SIP over WebSocket peers: Kamailio as reference registrar and as IMS core stand-in (auth_db on SQLite)
+  kamailio kamailio-websocket-modules kamailio-tls-modules kamailio-sqlite-modules sqlite3
   # scripts and benchmarks
   bc iproute2 procps curl
 )
@@ -32,7 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # playwright-core drives Debian's chromium in the browser tests (it never downloads a browser).
-if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# jssip and ws: the JsSIP WIC of the SIP-over-WebSocket tests.
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jssip ] || [ ! -d node_modules/ws ] ||
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
