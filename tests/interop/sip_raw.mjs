@@ -162,6 +162,14 @@ export class RawTcp {
       s.on('data', (d) => c.feed(d));
     });
   }
+  // A connection accepted by a test's own TCP listener (e.g. a stand-in eP-CSCF reached via Path).
+  static fromSocket(sock) {
+    const c = new RawTcp();
+    c.sock = sock;
+    sock.on('data', (d) => c.feed(d));
+    sock.on('error', () => {});
+    return c;
+  }
   constructor() { this.buf = Buffer.alloc(0); this.inbox = new Inbox(); }
   mark() { return this.inbox.items.length; }
   feed(d) {
