@@ -34,6 +34,61 @@ CREATE TABLE local_secrets (
   created_unix INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {3, "ims_core",
+     // The IMS core: HSS subscriptions (TS 23.228 §4.3.3, TS 29.228), the location service
+     // (RFC 3261 §10.3) persisted so registrations survive restarts, and the Solution 1
+     // accountability records of the eP-CSCF (TS 33.203 X.5.2). No plaintext password anywhere:
+     // the Digest secret is HA1 (RFC 7616 §3.4.2), which is password-equivalent for its realm only.
+     R"sql(
+CREATE TABLE subscribers (
+  impi         TEXT PRIMARY KEY,
+  realm        TEXT NOT NULL,
+  ha1_md5      TEXT,                -- hex MD5(impi:realm:password); NULL: no Digest credential
+  ha1_sha256   TEXT,                -- hex SHA-256(impi:realm:password) (RFC 8760)
+  aka_k        BLOB CHECK (aka_k IS NULL OR length(aka_k) = 16),
+  aka_opc      BLOB CHECK (aka_opc IS NULL OR length(aka_opc) = 16),
+  aka_amf      BLOB NOT NULL DEFAULT x'8000' CHECK (length(aka_amf) = 2),
+  sqn          INTEGER NOT NULL DEFAULT 0 CHECK (sqn >= 0 AND sqn <= 281474976710655),  -- SQN_HE, 48 bits
+  allowed_wwsf TEXT,                -- WWSF ids, one per line, that may register it with TNA; NULL: none
+  pool_owner   TEXT,                -- WWSF id whose pool holds this subscription; NULL: none
+  created_unix INTEGER NOT NULL,
+  CHECK ((aka_k IS NULL) = (aka_opc IS NULL)),
+  CHECK (ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL OR aka_k IS NOT NULL)
+) WITHOUT ROWID;
+CREATE TABLE impus (
+  impu     TEXT PRIMARY KEY,
+  impi     TEXT NOT NULL REFERENCES subscribers (impi) ON DELETE CASCADE,
+  position INTEGER NOT NULL         -- order within the subscription; 0 is the default IMPU
+) WITHOUT ROWID;
+CREATE INDEX impus_by_impi ON impus (impi, position);
+CREATE TABLE registrations (
+  impu         TEXT NOT NULL,
+  contact      TEXT NOT NULL,
+  impi         TEXT NOT NULL REFERENCES subscribers (impi) ON DELETE CASCADE,
+  path         TEXT NOT NULL DEFAULT '',  -- Path values (name-addr), one per line, in order
+  instance_id  TEXT NOT NULL DEFAULT '',  -- +sip.instance (RFC 5626)
+  reg_id       INTEGER NOT NULL DEFAULT 0,
+  expires_unix INTEGER NOT NULL,
+  call_id      TEXT NOT NULL,
+  cseq         INTEGER NOT NULL,
+  received     TEXT NOT NULL DEFAULT '',  -- hop the REGISTER came from: transport, address, flow
+  updated_unix INTEGER NOT NULL,
+  PRIMARY KEY (impu, contact)
+) WITHOUT ROWID;
+CREATE INDEX registrations_by_expiry ON registrations (expires_unix);
+CREATE INDEX registrations_by_impi ON registrations (impi);
+CREATE TABLE turn_credentials (
+  tid          TEXT PRIMARY KEY,
+  impu         TEXT NOT NULL,
+  impi         TEXT,
+  expires_unix INTEGER NOT NULL,
+  created_unix INTEGER NOT NULL,
+  origin       TEXT
+);
+CREATE INDEX turn_credentials_by_expiry ON turn_credentials (expires_unix);
+INSERT INTO generations (name, value) VALUES ('subscribers', 0);
+INSERT INTO generations (name, value) VALUES ('registrations', 0);
+)sql"},
 };
 
 }  // namespace

@@ -53,6 +53,16 @@ class Stmt {
     check(sqlite3_bind_int64(s_, i, v));
     return *this;
   }
+  Stmt& null(int i) {
+    check(sqlite3_bind_null(s_, i));
+    return *this;
+  }
+  // Binds NULL for an empty string (nullable text columns).
+  Stmt& text_or_null(int i, const std::string& v) { return v.empty() ? null(i) : text(i, v); }
+  template <size_t N>
+  Stmt& blob_or_null(int i, const std::optional<std::array<uint8_t, N>>& v) {
+    return v ? blob(i, v->data(), N) : null(i);
+  }
   // True while a row is available.
   bool step(const char* doing) {
     int rc = sqlite3_step(s_);
@@ -65,6 +75,7 @@ class Stmt {
     return p ? std::string(p, size_t(sqlite3_column_bytes(s_, i))) : std::string();
   }
   int64_t col_int64(int i) const { return sqlite3_column_int64(s_, i); }
+  bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
   template <size_t N>
   bool col_blob(int i, std::array<uint8_t, N>& out) const {
     const void* p = sqlite3_column_blob(s_, i);
@@ -101,6 +112,31 @@ class Transaction {
   const std::string& what_;
   bool done_ = false;
 };
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += '\n';
+    out += v[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t nl = s.find('\n', start);
+    out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) return out;
+    start = nl + 1;
+  }
+}
+
+bool has_line_break(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+constexpr uint64_t kSqnMax = (uint64_t(1) << 48) - 1;
 
 class SqliteStore final : public Store {
  public:
@@ -156,6 +192,278 @@ class SqliteStore final : public Store {
 
   uint64_t turn_users_generation() override { return generation("turn_users"); }
 
+  // ---- HSS ----
+
+  void put_subscriber(const Subscriber& sub) override {
+    if (sub.impi.empty() || sub.realm.empty())
+      throw Error("store '" + what_ + "': a subscriber needs an IMPI and a realm");
+    if (!sub.has_digest() && !sub.has_aka())
+      throw Error("store '" + what_ + "': subscriber '" + sub.impi + "' has neither a Digest nor an AKA credential");
+    if (sub.aka_k.has_value() != sub.aka_opc.has_value())
+      throw Error("store '" + what_ + "': subscriber '" + sub.impi + "': AKA needs both K and OPc");
+    if (sub.impus.empty()) throw Error("store '" + what_ + "': subscriber '" + sub.impi + "' has no IMPU");
+    if (sub.sqn > kSqnMax) throw Error("store '" + what_ + "': SQN beyond 48 bits");
+    for (auto& w : sub.allowed_wwsf)
+      if (w.empty() || has_line_break(w)) throw Error("store '" + what_ + "': bad WWSF identity in the allowed list");
+    for (size_t i = 0; i < sub.impus.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (sub.impus[i] == sub.impus[j])
+          throw Error("store '" + what_ + "': IMPU '" + sub.impus[i] + "' is listed twice");
+    Transaction tx(db_, what_);
+    for (auto& impu : sub.impus) {
+      auto s = stmt("SELECT impi FROM impus WHERE impu = ?1");
+      s.text(1, impu);
+      if (s.step("read IMPU") && s.col_text(0) != sub.impi)
+        throw Error("store '" + what_ + "': IMPU '" + impu + "' belongs to subscriber '" + s.col_text(0) + "'");
+    }
+    {
+      auto s = stmt(
+          "INSERT INTO subscribers (impi, realm, ha1_md5, ha1_sha256, aka_k, aka_opc, aka_amf, sqn, allowed_wwsf, "
+          "pool_owner, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+          "ON CONFLICT (impi) DO UPDATE SET realm = excluded.realm, ha1_md5 = excluded.ha1_md5, "
+          "ha1_sha256 = excluded.ha1_sha256, aka_k = excluded.aka_k, aka_opc = excluded.aka_opc, "
+          "aka_amf = excluded.aka_amf, sqn = excluded.sqn, allowed_wwsf = excluded.allowed_wwsf, "
+          "pool_owner = excluded.pool_owner, created_unix = excluded.created_unix");
+      s.text(1, sub.impi).text(2, sub.realm).text_or_null(3, sub.ha1_md5).text_or_null(4, sub.ha1_sha256);
+      s.blob_or_null(5, sub.aka_k).blob_or_null(6, sub.aka_opc).blob(7, sub.aka_amf.data(), 2);
+      s.int64(8, int64_t(sub.sqn)).text_or_null(9, join_lines(sub.allowed_wwsf)).text_or_null(10, sub.pool_owner);
+      s.int64(11, sub.created_unix);
+      s.step("write subscriber");
+    }
+    {
+      auto s = stmt("DELETE FROM impus WHERE impi = ?1");
+      s.text(1, sub.impi);
+      s.step("replace IMPUs");
+    }
+    for (size_t i = 0; i < sub.impus.size(); ++i) {
+      auto s = stmt("INSERT INTO impus (impu, impi, position) VALUES (?1, ?2, ?3)");
+      s.text(1, sub.impus[i]).text(2, sub.impi).int64(3, int64_t(i));
+      s.step("write IMPU");
+    }
+    bump("subscribers");
+    tx.commit();
+  }
+
+  std::optional<Subscriber> find_subscriber(const std::string& impi) override {
+    std::optional<Subscriber> out;
+    {
+      auto s = stmt("SELECT impi, realm, ha1_md5, ha1_sha256, aka_k, aka_opc, aka_amf, sqn, allowed_wwsf, pool_owner, "
+                    "created_unix FROM subscribers WHERE impi = ?1");
+      s.text(1, impi);
+      if (!s.step("read subscriber")) return std::nullopt;
+      out = read_subscriber(s);
+    }
+    out->impus = impus_of(impi);
+    return out;
+  }
+
+  std::vector<Subscriber> list_subscribers() override {
+    std::vector<Subscriber> out;
+    {
+      auto s = stmt("SELECT impi, realm, ha1_md5, ha1_sha256, aka_k, aka_opc, aka_amf, sqn, allowed_wwsf, pool_owner, "
+                    "created_unix FROM subscribers ORDER BY impi");
+      while (s.step("list subscribers")) out.push_back(read_subscriber(s));
+    }
+    for (auto& sub : out) sub.impus = impus_of(sub.impi);
+    return out;
+  }
+
+  bool remove_subscriber(const std::string& impi) override {
+    Transaction tx(db_, what_);
+    size_t regs = 0;
+    {
+      auto s = stmt("DELETE FROM registrations WHERE impi = ?1");
+      s.text(1, impi);
+      s.step("remove registrations");
+      regs = size_t(sqlite3_changes(db_));
+    }
+    {
+      auto s = stmt("DELETE FROM subscribers WHERE impi = ?1");  // IMPUs go with it (ON DELETE CASCADE)
+      s.text(1, impi);
+      s.step("remove subscriber");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    bump("subscribers");
+    if (regs) bump("registrations");
+    tx.commit();
+    return true;
+  }
+
+  std::optional<std::string> impi_for_impu(const std::string& impu) override {
+    auto s = stmt("SELECT impi FROM impus WHERE impu = ?1");
+    s.text(1, impu);
+    if (!s.step("read IMPU")) return std::nullopt;
+    return s.col_text(0);
+  }
+
+  uint64_t advance_sqn(const std::string& impi, uint64_t step) override {
+    if (step > kSqnMax) throw Error("store '" + what_ + "': SQN step beyond 48 bits");
+    Transaction tx(db_, what_);
+    uint64_t value = 0;
+    {
+      auto s = stmt("UPDATE subscribers SET sqn = sqn + ?2 WHERE impi = ?1 AND sqn + ?2 <= 281474976710655 RETURNING sqn");
+      s.text(1, impi).int64(2, int64_t(step));
+      if (!s.step("advance SQN")) {
+        bool exists = false;
+        {
+          auto e = stmt("SELECT 1 FROM subscribers WHERE impi = ?1");
+          e.text(1, impi);
+          exists = e.step("read subscriber");
+        }
+        throw Error("store '" + what_ + "': " +
+                    (exists ? "the SQN of subscriber '" + impi + "' is exhausted (2^48 - 1)"
+                            : "no subscriber '" + impi + "'"));
+      }
+      value = uint64_t(s.col_int64(0));
+      while (s.step("advance SQN")) {
+      }
+    }
+    tx.commit();
+    return value;
+  }
+
+  void set_sqn(const std::string& impi, uint64_t sqn) override {
+    if (sqn > kSqnMax) throw Error("store '" + what_ + "': SQN beyond 48 bits");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("UPDATE subscribers SET sqn = ?2 WHERE impi = ?1");
+      s.text(1, impi).int64(2, int64_t(sqn));
+      s.step("set SQN");
+    }
+    if (sqlite3_changes(db_) == 0) throw Error("store '" + what_ + "': no subscriber '" + impi + "'");
+    tx.commit();
+  }
+
+  uint64_t subscribers_generation() override { return generation("subscribers"); }
+
+  // ---- Registrations ----
+
+  void put_registration(const Registration& r) override {
+    if (r.impu.empty() || r.contact.empty() || r.impi.empty())
+      throw Error("store '" + what_ + "': a registration needs an IMPU, an IMPI and a contact");
+    for (auto& p : r.path)
+      if (p.empty() || has_line_break(p)) throw Error("store '" + what_ + "': bad Path value in a registration");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO registrations (impu, contact, impi, path, instance_id, reg_id, expires_unix, call_id, cseq, "
+          "received, updated_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+          "ON CONFLICT (impu, contact) DO UPDATE SET impi = excluded.impi, path = excluded.path, "
+          "instance_id = excluded.instance_id, reg_id = excluded.reg_id, expires_unix = excluded.expires_unix, "
+          "call_id = excluded.call_id, cseq = excluded.cseq, received = excluded.received, "
+          "updated_unix = excluded.updated_unix");
+      s.text(1, r.impu).text(2, r.contact).text(3, r.impi).text(4, join_lines(r.path)).text(5, r.instance_id);
+      s.int64(6, r.reg_id).int64(7, r.expires_unix).text(8, r.call_id).int64(9, r.cseq).text(10, r.received);
+      s.int64(11, r.updated_unix);
+      s.step("write registration");
+    }
+    bump("registrations");
+    tx.commit();
+  }
+
+  bool remove_registration(const std::string& impu, const std::string& contact) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM registrations WHERE impu = ?1 AND contact = ?2");
+      s.text(1, impu).text(2, contact);
+      s.step("remove registration");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    bump("registrations");
+    tx.commit();
+    return true;
+  }
+
+  size_t remove_registrations(const std::string& impu) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM registrations WHERE impu = ?1");
+      s.text(1, impu);
+      s.step("remove registrations");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    if (n == 0) return 0;
+    bump("registrations");
+    tx.commit();
+    return n;
+  }
+
+  std::vector<Registration> registrations_for(const std::string& impu) override {
+    std::vector<Registration> out;
+    auto s = stmt("SELECT impu, contact, impi, path, instance_id, reg_id, expires_unix, call_id, cseq, received, "
+                  "updated_unix FROM registrations WHERE impu = ?1 ORDER BY contact");
+    s.text(1, impu);
+    while (s.step("read registrations")) out.push_back(read_registration(s));
+    return out;
+  }
+
+  std::vector<Registration> list_registrations() override {
+    std::vector<Registration> out;
+    auto s = stmt("SELECT impu, contact, impi, path, instance_id, reg_id, expires_unix, call_id, cseq, received, "
+                  "updated_unix FROM registrations ORDER BY impu, contact");
+    while (s.step("list registrations")) out.push_back(read_registration(s));
+    return out;
+  }
+
+  size_t expire_registrations(int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM registrations WHERE expires_unix <= ?1");
+      s.int64(1, now_unix);
+      s.step("expire registrations");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    if (n == 0) return 0;
+    bump("registrations");
+    tx.commit();
+    return n;
+  }
+
+  uint64_t registrations_generation() override { return generation("registrations"); }
+
+  // ---- Solution 1 accountability ----
+
+  void put_turn_credential(const TurnCredentialRecord& r) override {
+    if (r.tid.empty() || r.impu.empty()) throw Error("store '" + what_ + "': a TURN credential record needs a Tid and an IMPU");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO turn_credentials (tid, impu, impi, expires_unix, created_unix, origin) VALUES (?1, ?2, ?3, ?4, "
+          "?5, ?6) ON CONFLICT (tid) DO UPDATE SET impu = excluded.impu, impi = excluded.impi, "
+          "expires_unix = excluded.expires_unix, created_unix = excluded.created_unix, origin = excluded.origin");
+      s.text(1, r.tid).text(2, r.impu).text_or_null(3, r.impi).int64(4, r.expires_unix).int64(5, r.created_unix);
+      s.text_or_null(6, r.origin);
+      s.step("write TURN credential record");
+    }
+    tx.commit();
+  }
+
+  std::optional<TurnCredentialRecord> find_turn_credential(const std::string& tid) override {
+    auto s = stmt("SELECT tid, impu, impi, expires_unix, created_unix, origin FROM turn_credentials WHERE tid = ?1");
+    s.text(1, tid);
+    if (!s.step("read TURN credential record")) return std::nullopt;
+    TurnCredentialRecord r;
+    r.tid = s.col_text(0);
+    r.impu = s.col_text(1);
+    r.impi = s.col_text(2);
+    r.expires_unix = s.col_int64(3);
+    r.created_unix = s.col_int64(4);
+    r.origin = s.col_text(5);
+    return r;
+  }
+
+  size_t expire_turn_credentials(int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM turn_credentials WHERE expires_unix <= ?1");
+      s.int64(1, now_unix);
+      s.step("expire TURN credential records");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    tx.commit();
+    return n;
+  }
+
   std::string local_secret(const std::string& name, const std::function<std::string()>& make) override {
     Transaction tx(db_, what_);
     {
@@ -189,6 +497,51 @@ class SqliteStore final : public Store {
       throw Error("store '" + what_ + "': TURN user '" + u.username + "' has a malformed key");
     u.created_unix = s.col_int64(4);
     return u;
+  }
+
+  Subscriber read_subscriber(Stmt& s) {
+    Subscriber sub;
+    sub.impi = s.col_text(0);
+    sub.realm = s.col_text(1);
+    sub.ha1_md5 = s.col_text(2);
+    sub.ha1_sha256 = s.col_text(3);
+    if (!s.col_null(4)) {
+      std::array<uint8_t, 16> k, opc;
+      if (!s.col_blob(4, k) || !s.col_blob(5, opc))
+        throw Error("store '" + what_ + "': subscriber '" + sub.impi + "' has malformed AKA keys");
+      sub.aka_k = k;
+      sub.aka_opc = opc;
+    }
+    if (!s.col_blob(6, sub.aka_amf)) throw Error("store '" + what_ + "': subscriber '" + sub.impi + "' has a malformed AMF");
+    sub.sqn = uint64_t(s.col_int64(7));
+    sub.allowed_wwsf = split_lines(s.col_text(8));
+    sub.pool_owner = s.col_text(9);
+    sub.created_unix = s.col_int64(10);
+    return sub;
+  }
+
+  std::vector<std::string> impus_of(const std::string& impi) {
+    std::vector<std::string> out;
+    auto s = stmt("SELECT impu FROM impus WHERE impi = ?1 ORDER BY position");
+    s.text(1, impi);
+    while (s.step("read IMPUs")) out.push_back(s.col_text(0));
+    return out;
+  }
+
+  Registration read_registration(Stmt& s) {
+    Registration r;
+    r.impu = s.col_text(0);
+    r.contact = s.col_text(1);
+    r.impi = s.col_text(2);
+    r.path = split_lines(s.col_text(3));
+    r.instance_id = s.col_text(4);
+    r.reg_id = uint32_t(s.col_int64(5));
+    r.expires_unix = s.col_int64(6);
+    r.call_id = s.col_text(7);
+    r.cseq = uint32_t(s.col_int64(8));
+    r.received = s.col_text(9);
+    r.updated_unix = s.col_int64(10);
+    return r;
   }
 
   void bump(const char* name) {
@@ -279,7 +632,7 @@ std::unique_ptr<Store> open(const std::string& path, const std::string& url) {
       std::filesystem::create_directories(p.parent_path(), ec);
       if (ec) throw Error("store '" + url + "': cannot create directory '" + p.parent_path().string() + "': " + ec.message());
     }
-    // Created by us, owner-only: the file holds TURN keys (RFC 8489 keys authenticate like passwords).
+    // Created by us, owner-only: the file holds TURN keys, HA1s and AKA keys (RFC 8489 keys authenticate like passwords).
     // SQLite gives the -wal and -shm files the same mode.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw Error("store '" + url + "': cannot open '" + path + "': " + std::strerror(errno));

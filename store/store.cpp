@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include "crypto/digest.hpp"
 #include "crypto/hash.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -63,6 +64,30 @@ TurnUser make_turn_user(const std::string& username, const std::string& realm, c
   u.key_md5 = crypto::md5({v(username), v(":"), v(realm), v(":"), v(password)});
   u.key_sha256 = crypto::sha256({v(username), v(":"), v(realm), v(":"), v(password)});
   return u;
+}
+
+Subscriber make_subscriber(const std::string& impi, const std::string& realm, const std::string& password,
+                           const std::vector<std::string>& impus, int64_t now_unix) {
+  auto check = [](const std::string& v, const char* what) {
+    if (v.empty()) throw Error(std::string("subscriber ") + what + " must not be empty");
+    if (v.size() > 1024) throw Error(std::string("subscriber ") + what + " is longer than 1024 bytes");
+    for (unsigned char c : v)
+      if (c < 0x20 || c == 0x7f) throw Error(std::string("subscriber ") + what + " must not contain control characters");
+  };
+  check(impi, "IMPI");
+  check(realm, "realm");
+  check(password, "password");
+  if (impus.empty()) throw Error("a subscriber needs at least one IMPU");
+  for (auto& i : impus) check(i, "IMPU");
+  Subscriber s;
+  s.impi = impi;
+  s.realm = realm;
+  s.impus = impus;
+  s.created_unix = now_unix;
+  s.ha1_md5 = std::string(crypto::digest_ha1(crypto::DigestAlgorithm::Md5, impi, realm, crypto::view(password)).view());
+  s.ha1_sha256 =
+      std::string(crypto::digest_ha1(crypto::DigestAlgorithm::Sha256, impi, realm, crypto::view(password)).view());
+  return s;
 }
 
 }  // namespace store

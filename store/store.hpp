@@ -2,7 +2,10 @@
 // SQLite (embedded default, WAL mode, one file) is built; PostgreSQL is planned, so nothing here
 // names a back end's types.
 //
-// Content so far: static TURN users for the long-term credential mechanism (RFC 8489 §9.2).
+// Content so far: static TURN users for the long-term credential mechanism (RFC 8489 §9.2); the
+// HSS data of the IMS core (subscriptions: IMPI, IMPUs, Digest HA1, AKA K/OPc/AMF/SQN; TS 23.228
+// §4.3.3, TS 29.228); registrations (the location service, so they survive restarts); and the
+// Solution 1 accountability records Tid -> IMPU (TS 33.203 X.5.2, protocols.md).
 //
 // Thread safety: a Store object may be used by one thread at a time (give each thread its own
 // object, or serialise calls). Several Store objects, in one process or several (the admin CLI while
@@ -41,6 +44,58 @@ struct TurnUser {
   friend bool operator==(const TurnUser&, const TurnUser&) = default;
 };
 
+// An IMS subscription as the HSS holds it. Secrets: the Digest secret is stored only as HA1
+// (password-equivalent for its realm, never the password); K and OPc as given. Both make the
+// database file sensitive: it is created readable by its owner only.
+struct Subscriber {
+  std::string impi;   // private user identity, e.g. "alice@ims.example.org"
+  std::string realm;  // the realm HA1 was computed for (the home domain)
+  std::string ha1_md5;     // hex MD5(impi ":" realm ":" password); empty: no Digest credential
+  std::string ha1_sha256;  // hex SHA-256(impi ":" realm ":" password) (RFC 7616/8760); empty: none
+  std::optional<std::array<uint8_t, 16>> aka_k;    // with aka_opc: IMS AKA (Milenage) credentials
+  std::optional<std::array<uint8_t, 16>> aka_opc;
+  std::array<uint8_t, 2> aka_amf{0x80, 0x00};
+  uint64_t sqn = 0;  // SQN_HE (48 bits, TS 33.102 Annex C), advanced with advance_sqn()
+  std::vector<std::string> impus;         // public identities, in order (the first is the default)
+  std::vector<std::string> allowed_wwsf;  // WWSFs that may register it with TNA (scenario 2); empty: none
+  std::string pool_owner;                 // WWSF whose pool it belongs to (scenario 3); empty: none
+  int64_t created_unix = 0;
+
+  bool has_digest() const { return !ha1_md5.empty() || !ha1_sha256.empty(); }
+  bool has_aka() const { return aka_k.has_value() && aka_opc.has_value(); }
+  friend bool operator==(const Subscriber&, const Subscriber&) = default;
+};
+
+// One binding of the location service (RFC 3261 §10.3, RFC 3327 Path, RFC 5626 instance/reg-id).
+struct Registration {
+  std::string impu;     // the registered public identity (canonical AOR)
+  std::string impi;     // the private identity that authenticated it
+  std::string contact;  // Contact URI
+  std::vector<std::string> path;  // Path header values (name-addr), in order; the first is the eP-CSCF
+  std::string instance_id;        // +sip.instance value, e.g. "<urn:uuid:...>"; empty when absent
+  uint32_t reg_id = 0;            // reg-id; 0 when absent
+  int64_t expires_unix = 0;
+  std::string call_id;
+  uint32_t cseq = 0;
+  std::string received;  // the hop the REGISTER arrived from, as text (transport, address, flow)
+  int64_t updated_unix = 0;
+
+  friend bool operator==(const Registration&, const Registration&) = default;
+};
+
+// Solution 1 accountability: which public identity a TURN credential was issued to (protocols.md;
+// the TURN server never learns the IMPU).
+struct TurnCredentialRecord {
+  std::string tid;
+  std::string impu;
+  std::string impi;  // empty when unknown
+  int64_t expires_unix = 0;
+  int64_t created_unix = 0;
+  std::string origin;  // who issued it / over what (e.g. the eP-CSCF node, the WebSocket Origin); may be empty
+
+  friend bool operator==(const TurnCredentialRecord&, const TurnCredentialRecord&) = default;
+};
+
 class Store {
  public:
   // "sqlite://./var/webims.db" (relative to the current directory), "sqlite:///abs/path.db",
@@ -61,6 +116,46 @@ class Store {
   // change: a running server polls it cheaply and reloads list_turn_users() when it moved.
   virtual uint64_t turn_users_generation() = 0;
 
+  // ---- HSS ----
+  // Insert, or replace the subscriber with the same IMPI, with its IMPUs. Throws Error when the IMPI
+  // or realm is empty, there is no credential or no IMPU, or an IMPU belongs to another IMPI.
+  virtual void put_subscriber(const Subscriber& s) = 0;
+  virtual std::optional<Subscriber> find_subscriber(const std::string& impi) = 0;
+  // Sorted by IMPI.
+  virtual std::vector<Subscriber> list_subscribers() = 0;
+  // Removes the subscriber, its IMPUs and its registrations. False when there was none.
+  virtual bool remove_subscriber(const std::string& impi) = 0;
+  // The IMPI an IMPU belongs to.
+  virtual std::optional<std::string> impi_for_impu(const std::string& impu) = 0;
+  // SQN_HE += step in one transaction (concurrent callers get distinct values); returns the new
+  // SQN. Throws Error when the subscriber does not exist or the SQN would exceed 2^48 - 1.
+  virtual uint64_t advance_sqn(const std::string& impi, uint64_t step) = 0;
+  // After a resynchronisation (TS 33.102 §6.3.5). Throws Error when the subscriber does not exist.
+  virtual void set_sqn(const std::string& impi, uint64_t sqn) = 0;
+  // Changes whenever a subscriber is added, replaced or removed (not on SQN changes).
+  virtual uint64_t subscribers_generation() = 0;
+
+  // ---- Registrations ----
+  // Insert, or replace the binding with the same (impu, contact).
+  virtual void put_registration(const Registration& r) = 0;
+  virtual bool remove_registration(const std::string& impu, const std::string& contact) = 0;
+  // Every binding of `impu`; returns how many were removed.
+  virtual size_t remove_registrations(const std::string& impu) = 0;
+  // Bindings of one IMPU, and all bindings, ordered by (impu, contact).
+  virtual std::vector<Registration> registrations_for(const std::string& impu) = 0;
+  virtual std::vector<Registration> list_registrations() = 0;
+  // Removes bindings with expires_unix <= now_unix; returns how many.
+  virtual size_t expire_registrations(int64_t now_unix) = 0;
+  // Changes whenever any process changes the registrations, in the same transaction.
+  virtual uint64_t registrations_generation() = 0;
+
+  // ---- Solution 1 accountability ----
+  // Insert, or replace the record with the same Tid.
+  virtual void put_turn_credential(const TurnCredentialRecord& r) = 0;
+  virtual std::optional<TurnCredentialRecord> find_turn_credential(const std::string& tid) = 0;
+  // Removes records with expires_unix <= now_unix; returns how many.
+  virtual size_t expire_turn_credentials(int64_t now_unix) = 0;
+
   // A secret this deployment generated for itself: the stored value, or `make()`'s result stored
   // under `name` on first use. Concurrent first uses by several processes agree on one value.
   virtual std::string local_secret(const std::string& name, const std::function<std::string()>& make) = 0;
@@ -72,5 +167,11 @@ class Store {
 // 763 or more (RFC 8489 §14.3, §14.9).
 TurnUser make_turn_user(const std::string& username, const std::string& realm, const std::string& password,
                         int64_t now_unix);
+
+// A subscriber with the Digest secret of `password` stored as HA1 for MD5 and SHA-256 (RFC 7616
+// §3.4.2, RFC 8760), for `realm`; no AKA credentials. Throws Error on an empty IMPI, realm or
+// password, control characters, or an empty IMPU list.
+Subscriber make_subscriber(const std::string& impi, const std::string& realm, const std::string& password,
+                           const std::vector<std::string>& impus, int64_t now_unix);
 
 }  // namespace store

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <thread>
 
@@ -110,7 +112,7 @@ TEST(StoreOpen, CreatesParentsOwnerOnlyWalAndMigrates) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   Raw raw(path);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2");
+  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2,3");
   // Reopening applies nothing again.
   Store::open("sqlite://" + path.string());
   EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), std::to_string(sqlite::migrations().size()));
@@ -314,6 +316,216 @@ TEST(LocalSecrets, CreatedOnceThenKeptAcrossStoresAndRestarts) {
   auto again = Store::open(t.url("s.db"));
   EXPECT_EQ(again->local_secret("turn-km", make), "generated-1");
   EXPECT_EQ(made, 2);
+}
+
+// ---- HSS, registrations, Solution 1 records (migration 3) ----
+
+Subscriber alice(int64_t now = 100) {
+  return make_subscriber("alice@ims.example.org", "ims.example.org", "secret",
+                         {"sip:alice@ims.example.org", "tel:+15551234"}, now);
+}
+
+Registration binding(const std::string& impu, const std::string& contact, int64_t expires, uint32_t cseq = 1) {
+  Registration r;
+  r.impu = impu;
+  r.impi = "alice@ims.example.org";
+  r.contact = contact;
+  r.path = {"<sip:tok1@127.0.0.1:5070;transport=tcp;lr>", "<sip:second@192.0.2.1;lr>"};
+  r.instance_id = "<urn:uuid:3a3c5d2e-6f1b-4c9e-8d7a-2b1f0e9c8a7d>";
+  r.reg_id = 1;
+  r.expires_unix = expires;
+  r.call_id = "c1";
+  r.cseq = cseq;
+  r.received = "TCP 127.0.0.1:40000 flow 3";
+  r.updated_unix = expires - 600;
+  return r;
+}
+
+TEST(Subscribers, Ha1NeverThePassword) {
+  auto s = alice();
+  EXPECT_EQ(s.ha1_md5, "ede56c3b1c295125f2652ff6c9e8f72f");
+  EXPECT_EQ(s.ha1_sha256, "6bcce15423c8d1103435e619eda561c72dd230f15b5575d5115ec5d700f85094");
+  EXPECT_TRUE(s.has_digest());
+  EXPECT_FALSE(s.has_aka());
+  EXPECT_THROW(make_subscriber("", "r", "p", {"sip:a@r"}, 0), Error);
+  EXPECT_THROW(make_subscriber("a", "r", "", {"sip:a@r"}, 0), Error);
+  EXPECT_THROW(make_subscriber("a", "r", "p", {}, 0), Error);
+  EXPECT_THROW(make_subscriber("a", "r", "p\n", {"sip:a@r"}, 0), Error);
+  TempDir t;
+  auto st = Store::open(t.url("h.db"));
+  st->put_subscriber(s);
+  Raw raw((t.path() / "h.db").string());
+  EXPECT_EQ(raw.one("SELECT count(*) FROM subscribers WHERE instr(ha1_md5 || ha1_sha256, 'secret') > 0"), "0");
+}
+
+TEST(Subscribers, PutFindListRemove) {
+  auto st = Store::open("sqlite::memory:");
+  uint64_t g0 = st->subscribers_generation();
+  auto a = alice();
+  a.allowed_wwsf = {"wwsf1.example", "wwsf2.example"};
+  a.pool_owner = "socialnet.example";
+  st->put_subscriber(a);
+  EXPECT_GT(st->subscribers_generation(), g0);
+  EXPECT_EQ(st->find_subscriber("alice@ims.example.org"), a);
+  EXPECT_EQ(st->impi_for_impu("tel:+15551234"), "alice@ims.example.org");
+  EXPECT_FALSE(st->impi_for_impu("sip:nobody@ims.example.org"));
+  EXPECT_FALSE(st->find_subscriber("nobody"));
+
+  // AKA-only subscriber with K, OPc, AMF (TS 35.208 test set 1 values).
+  Subscriber b;
+  b.impi = "bob@ims.example.org";
+  b.realm = "ims.example.org";
+  b.aka_k = std::array<uint8_t, 16>{0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f, 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
+  b.aka_opc = std::array<uint8_t, 16>{0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e, 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
+  b.aka_amf = {0xb9, 0xb9};
+  b.sqn = 0xff9bb4d0b607;
+  b.impus = {"sip:bob@ims.example.org"};
+  b.created_unix = 7;
+  st->put_subscriber(b);
+  EXPECT_EQ(st->find_subscriber("bob@ims.example.org"), b);
+  auto all = st->list_subscribers();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].impi, "alice@ims.example.org");
+  EXPECT_EQ(all[1], b);
+
+  // An IMPU cannot belong to two subscriptions.
+  auto c = make_subscriber("carol@ims.example.org", "ims.example.org", "x", {"sip:alice@ims.example.org"}, 1);
+  EXPECT_THROW(st->put_subscriber(c), Error);
+  EXPECT_FALSE(st->find_subscriber("carol@ims.example.org"));
+  // Bad records are refused.
+  Subscriber none;
+  none.impi = "n";
+  none.realm = "r";
+  none.impus = {"sip:n@r"};
+  EXPECT_THROW(st->put_subscriber(none), Error);
+  auto dup = make_subscriber("d", "r", "p", {"sip:d@r", "sip:d@r"}, 0);
+  EXPECT_THROW(st->put_subscriber(dup), Error);
+
+  // Replacing keeps registrations; removing takes IMPUs and registrations along.
+  st->put_registration(binding("sip:alice@ims.example.org", "sip:a@x.invalid;transport=ws", 1000));
+  a.impus = {"sip:alice@ims.example.org"};
+  st->put_subscriber(a);
+  EXPECT_FALSE(st->impi_for_impu("tel:+15551234"));
+  EXPECT_EQ(st->list_registrations().size(), 1u);
+  uint64_t rg = st->registrations_generation();
+  EXPECT_TRUE(st->remove_subscriber("alice@ims.example.org"));
+  EXPECT_FALSE(st->remove_subscriber("alice@ims.example.org"));
+  EXPECT_FALSE(st->impi_for_impu("sip:alice@ims.example.org"));
+  EXPECT_TRUE(st->list_registrations().empty());
+  EXPECT_GT(st->registrations_generation(), rg);
+}
+
+TEST(Subscribers, SqnAdvancesAtomically) {
+  TempDir t;
+  {
+    auto st = Store::open(t.url("sqn.db"));
+    auto a = alice();
+    a.sqn = 32;
+    st->put_subscriber(a);
+    EXPECT_EQ(st->advance_sqn("alice@ims.example.org", 32), 64u);
+    EXPECT_THROW(st->advance_sqn("nobody", 32), Error);
+    EXPECT_THROW(st->set_sqn("nobody", 1), Error);
+  }
+  constexpr int kPerThread = 40;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::vector<uint64_t> seen;
+  for (int w = 0; w < 3; ++w)
+    threads.emplace_back([&] {
+      auto st = Store::open(t.url("sqn.db"));
+      for (int i = 0; i < kPerThread; ++i) {
+        uint64_t v = st->advance_sqn("alice@ims.example.org", 32);
+        std::lock_guard<std::mutex> l(mu);
+        seen.push_back(v);
+      }
+    });
+  for (auto& th : threads) th.join();
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), 3u * kPerThread);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 64u + 32u * (i + 1));
+  auto st = Store::open(t.url("sqn.db"));
+  EXPECT_EQ(st->find_subscriber("alice@ims.example.org")->sqn, 64u + 32u * 3 * kPerThread);
+  st->set_sqn("alice@ims.example.org", (uint64_t(1) << 48) - 10);
+  EXPECT_THROW(st->advance_sqn("alice@ims.example.org", 32), Error);  // would pass 2^48 - 1
+  EXPECT_EQ(st->advance_sqn("alice@ims.example.org", 9), (uint64_t(1) << 48) - 1);
+  EXPECT_THROW(st->set_sqn("alice@ims.example.org", uint64_t(1) << 48), Error);
+}
+
+TEST(Registrations, UpsertListRemoveExpire) {
+  auto st = Store::open("sqlite::memory:");
+  st->put_subscriber(alice());
+  const std::string impu = "sip:alice@ims.example.org";
+  uint64_t g0 = st->registrations_generation();
+  auto r1 = binding(impu, "sip:a@x.invalid;transport=ws", 1000);
+  auto r2 = binding(impu, "sip:b@y.invalid;transport=ws", 2000);
+  r2.path.clear();
+  r2.instance_id.clear();
+  r2.reg_id = 0;
+  auto r3 = binding("tel:+15551234", "sip:c@z.invalid", 3000);
+  st->put_registration(r1);
+  st->put_registration(r2);
+  st->put_registration(r3);
+  uint64_t g1 = st->registrations_generation();
+  EXPECT_GT(g1, g0);
+  EXPECT_EQ(st->registrations_for(impu), (std::vector<Registration>{r1, r2}));
+  EXPECT_EQ(st->list_registrations(), (std::vector<Registration>{r1, r2, r3}));
+  r1.expires_unix = 1500;
+  r1.cseq = 2;
+  st->put_registration(r1);  // refresh: same (impu, contact)
+  EXPECT_EQ(st->registrations_for(impu)[0], r1);
+  EXPECT_EQ(st->list_registrations().size(), 3u);
+
+  EXPECT_EQ(st->expire_registrations(999), 0u);
+  uint64_t g2 = st->registrations_generation();
+  EXPECT_EQ(st->expire_registrations(1500), 1u);  // r1 (expires_unix <= now)
+  EXPECT_GT(st->registrations_generation(), g2);
+  EXPECT_EQ(st->registrations_for(impu), std::vector<Registration>{r2});
+  EXPECT_FALSE(st->remove_registration(impu, "sip:nobody@x"));
+  EXPECT_TRUE(st->remove_registration(impu, r2.contact));
+  EXPECT_EQ(st->remove_registrations("tel:+15551234"), 1u);
+  EXPECT_EQ(st->remove_registrations("tel:+15551234"), 0u);
+  EXPECT_TRUE(st->list_registrations().empty());
+
+  // Only subscribers register; values that cannot round-trip are refused.
+  auto stray = binding(impu, "sip:a@x", 1);
+  stray.impi = "nobody";
+  EXPECT_THROW(st->put_registration(stray), Error);
+  auto bad = binding(impu, "sip:a@x", 1);
+  bad.path = {"<sip:a>\n<sip:b>"};
+  EXPECT_THROW(st->put_registration(bad), Error);
+}
+
+TEST(Registrations, SurviveRestartAndAreSeenByOthers) {
+  TempDir t;
+  auto r = binding("sip:alice@ims.example.org", "sip:a@x.invalid;transport=ws", 1000);
+  {
+    auto st = Store::open(t.url("reg.db"));
+    st->put_subscriber(alice());
+    st->put_registration(r);
+  }
+  auto core = Store::open(t.url("reg.db"));
+  auto admin = Store::open(t.url("reg.db"));
+  EXPECT_EQ(core->list_registrations(), std::vector<Registration>{r});
+  uint64_t g = core->registrations_generation();
+  admin->remove_registrations("sip:alice@ims.example.org");
+  EXPECT_NE(core->registrations_generation(), g);
+  EXPECT_TRUE(core->list_registrations().empty());
+}
+
+TEST(TurnCredentials, AccountabilityRecords) {
+  auto st = Store::open("sqlite::memory:");
+  TurnCredentialRecord a{"Xq3Y9nXlO0W3kqkqQyG0cQ", "sip:alice@ims.example.org", "alice@ims.example.org", 2000, 1000,
+                         "pcscf-1"};
+  TurnCredentialRecord b{"b2", "tel:+15551234", "", 3000, 1000, ""};
+  st->put_turn_credential(a);
+  st->put_turn_credential(b);
+  EXPECT_EQ(st->find_turn_credential(a.tid), a);
+  EXPECT_EQ(st->find_turn_credential("b2"), b);
+  EXPECT_FALSE(st->find_turn_credential("none"));
+  EXPECT_EQ(st->expire_turn_credentials(2000), 1u);
+  EXPECT_FALSE(st->find_turn_credential(a.tid));
+  EXPECT_TRUE(st->find_turn_credential("b2"));
+  EXPECT_THROW(st->put_turn_credential(TurnCredentialRecord{}), Error);
 }
 
 }  // namespace
