@@ -306,7 +306,10 @@ export class JsSipClient {
         extraHeaders,
         eventHandlers: {
           succeeded: ({ response }) => { clearTimeout(t); resolve({ ok: true, status: response.status_code, response, turnCred: response.getHeader('3gpp-ext-turn-cred') || null }); },
-          failed: ({ response, cause }) => { clearTimeout(t); resolve({ ok: false, status: response ? response.status_code : 0, response, cause }); },
+          failed: ({ response, cause }) => {
+            clearTimeout(t);
+            resolve({ ok: false, status: response ? response.status_code : 0, response, cause, turnCred: response?.getHeader('3gpp-ext-turn-cred') || null });
+          },
         },
       });
     });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checks, freePort, kamailioDb, selfSignedCert, startKamailio, stopAll, tempDir, watchdog } from './node_harness.mjs';
 import { JsSipClient } from './jssip_client.mjs';
-import { RawWs, buildRequest, parseAuthParams, rawRegister, retransact, token, wsHandshakeStatus } from './sip_raw.mjs';
+import { RawWs, ackFor, buildRequest, parseAuthParams, rawRegister, retransact, token, wsHandshakeStatus } from './sip_raw.mjs';
 
 const DOMAIN = 'ims.example.org';
 const ORIGIN = 'https://wwsf.example.org';
@@ -104,6 +104,18 @@ try {
     t.check(h.ended && ended && ended.originator === 'remote', 'alice hung up and bob got the BYE', { h, ended: ended && ended.cause });
   });
 
+  // --- Raw requests on JsSIP's own connection (as the eP-CSCF tests inject an unbound From), OPTIONS.
+  await t.step('raw request on JsSIP\'s connection, OPTIONS', async () => {
+    const inv = buildRequest({ method: 'INVITE', uri: `sip:nobody@${DOMAIN}`, viaHost: alice.viaHost, from: USERS.alice.impu,
+                               to: `sip:nobody@${DOMAIN}`, contact: `<sip:x@${alice.viaHost};transport=ws>` });
+    const callId = /\r\nCall-ID:\s*(\S+)/.exec(inv)[1];
+    const r = await alice.sendRaw(inv, (m) => m.isResponse && m.callId === callId && m.status >= 200, 5000);
+    t.check(!!r && r.status === 404, `hand-built INVITE on alice's JsSIP connection answered (${r && r.status})`);
+    if (r) alice.sendRaw(ackFor(inv, r));
+    const o = await alice.sendOptions(`sip:${DOMAIN}`, { extraHeaders: ['3gpp-ext-turn-cred: request'] });
+    t.check(o.status === 404 && o.turnCred === null, `JsSIP OPTIONS answered (${o.status}), no credential from Kamailio`);
+  });
+
   // --- Replay: alice's authorised REGISTER (same nonce, nc, cnonce, response) in a new transaction
   // on a new connection. A byte-identical copy would be a retransmission; this is a replay.
   await t.step('a replayed Authorization is refused', async () => {
@@ -133,6 +145,14 @@ try {
     raw.close();
     const again = await bob.sendMessage(USERS.alice.impu, 'still there?');
     t.check(again.ok, 'after malformed input, a MESSAGE still goes through', again);
+  });
+  // --- A connection that drops: the registrar still has the contact, but nothing reaches it.
+  await t.step('a dropped WebSocket', async () => {
+    bob.socket.ws.terminate();
+    bob.ua.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await alice.sendMessage(USERS.bob.impu, 'anyone?');
+    t.check(!r.ok && r.status >= 400, `MESSAGE to bob after his connection dropped fails (${r.status} ${r.reason || r.cause || ''})`);
   });
 } catch (e) {
   t.check(false, 'test ran to completion', e.stack || e.message);

@@ -227,3 +227,13 @@ export async function rawRegister(conn, { impu, impi, password, registrar, trans
   response = await conn.finalResponse(callId, 'REGISTER', timeoutMs, since);
   return { status: response ? response.status : 0, response, request, challenge };
 }
+
+// The ACK for a non-2xx final response to `inviteText` (RFC 3261 17.1.1.3): same Request-URI, top Via,
+// From, Call-ID, Route; To from the response; CSeq number with method ACK; no body.
+export function ackFor(inviteText, response) {
+  const inv = parseSip(inviteText);
+  const lines = [`ACK ${inv.uri} SIP/2.0`, `Via: ${inv.all('via')[0]}`, 'Max-Forwards: 70', `From: ${inv.header('from')}`,
+                 `To: ${response.header('to')}`, `Call-ID: ${inv.callId}`, `CSeq: ${inv.header('cseq').split(/\s+/)[0]} ACK`,
+                 ...inv.all('route').map((r) => `Route: ${r}`), 'Content-Length: 0'];
+  return lines.join('\r\n') + '\r\n\r\n';
+}
