@@ -200,9 +200,10 @@ try {
     t.check(h.ended && !!ended && ended.originator === 'remote', 'BYE reached bob', ended && ended.cause);
   });
 
-  // --- Identity binding: an INVITE on alice's connection with a From not bound to it.
+  // --- Identity binding: an INVITE on alice's connection with a From bound to another connection
+  // (bob's). To carol, not registered yet: were it let through, the core would answer 404/480, not 403.
   await t.step('INVITE with an unbound From', async () => {
-    const inv = buildRequest({ method: 'INVITE', uri: USERS.alice.impu, viaHost: alice.viaHost, from: USERS.bob.impu, to: USERS.alice.impu,
+    const inv = buildRequest({ method: 'INVITE', uri: USERS.carol.impu, viaHost: alice.viaHost, from: USERS.bob.impu, to: USERS.carol.impu,
                                contact: `<sip:${token(4)}@${alice.viaHost};transport=ws>`, headers: ['Content-Type: application/sdp'],
                                body: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n' });
     const callId = /\r\nCall-ID:\s*(\S+)/.exec(inv)[1];
