@@ -1,7 +1,7 @@
 #include "turn/config.hpp"
 
-#include <ifaddrs.h>
-#include <net/if.h>
+#include "common/host_address.hpp"
+
 
 #include <charconv>
 
@@ -69,22 +69,7 @@ bool parse_listener(const std::string& url, Listener& out) {
   return true;
 }
 
-std::string default_relay_address() {
-  ifaddrs* list = nullptr;
-  std::string found = "127.0.0.1";
-  if (getifaddrs(&list) == 0) {
-    for (ifaddrs* i = list; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
-        continue;
-      if (auto ep = base::Endpoint::from_sockaddr(i->ifa_addr)) {
-        found = ep->addr.to_string();
-        break;
-      }
-    }
-    freeifaddrs(list);
-  }
-  return found;
-}
+std::string default_relay_address() { return servers::primary_address(); }
 
 namespace {
 

@@ -1,0 +1,249 @@
+#include "pcscf/io/pcscf_service.hpp"
+
+#include <netdb.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.hpp"
+#include "net/http_server.hpp"
+#include "net/sip_transport.hpp"
+#include "net/tls.hpp"
+#include "net/ws_server.hpp"
+#include "sip/proxy.hpp"
+#include "sip/uri.hpp"
+#include "store/store.hpp"
+#include "common/host_address.hpp"
+
+namespace pcscf::io {
+
+namespace {
+
+constexpr const char* kLog = "pcscf";
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = char(std::toupper(uint8_t(c)));
+  return s;
+}
+
+// The core's hop from `next_hop` (an IP literal, or a name resolved once at start-up).
+sip::Hop resolve_next_hop(const std::string& text) {
+  auto uri = sip::parse_uri(text);
+  if (!uri || !uri->is_sip()) throw std::runtime_error("[pcscf] next_hop \"" + text + "\" is not a SIP URI");
+  if (auto hop = sip::ProxyCore::hop_for_uri(*uri)) return *hop;
+  std::string host(uri->host_address());
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res)
+    throw std::runtime_error("[pcscf] next_hop host \"" + host + "\" does not resolve");
+  auto ep = base::Endpoint::from_sockaddr(res->ai_addr);
+  freeaddrinfo(res);
+  sip::Hop hop;
+  std::string t = upper(std::string(uri->transport()));
+  hop.transport = t.empty() ? (uri->scheme == sip::Scheme::Sips ? "TLS" : "UDP") : t;
+  hop.remote = {ep->addr, uri->port.value_or(hop.transport == "TLS" ? 5061 : 5060)};
+  return hop;
+}
+
+net::SipTransport transport_of(std::string_view t) {
+  if (t == "TCP") return net::SipTransport::Tcp;
+  if (t == "TLS") return net::SipTransport::Tls;
+  return net::SipTransport::Udp;
+}
+
+}  // namespace
+
+PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
+                           const std::vector<token::TurnKey>& turn_keys, const servers::StoreConfig& store_cfg,
+                           const servers::TlsConfig& tls_cfg)
+    : io_(io), cfg_(cfg), timer_(io) {
+  store_ = store::Store::open(store_cfg.url);
+
+  PcscfSettings s;
+  s.next_hop = resolve_next_hop(cfg.next_hop);
+  if (!turn_keys.empty()) s.turn_key = turn_keys.front();
+  else LOG_WARN(kLog) << "no [[turn.secrets]]: REGISTER/OPTIONS asking for a TURN credential will get none";
+  s.turn_policy.lifetime_s = std::chrono::duration_cast<std::chrono::seconds>(cfg.turn_credential_lifetime).count();
+  s.turn_policy.grace_s = std::chrono::duration_cast<std::chrono::seconds>(cfg.turn_credential_grace).count();
+  s.turn_policy.coturn_order = cfg.turn_credential_coturn_order;
+  s.turn_policy.uris = cfg.turn_uris;
+  crypto::random_bytes(s.flow_key);
+
+  // SIP toward the core first: its address goes into Via, Path and Record-Route.
+  std::shared_ptr<boost::asio::ssl::context> server_tls;
+  bool need_tls = std::any_of(cfg.listen.begin(), cfg.listen.end(), [](auto& l) { return l.rfind("wss://", 0) == 0; }) ||
+                  std::any_of(cfg.sip_listen.begin(), cfg.sip_listen.end(), [](auto& l) { return l.rfind("tls://", 0) == 0; });
+  if (need_tls) {
+    auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1", servers::primary_address()});
+    if (files.generated)
+      LOG_INFO(kLog) << "TLS: using the generated certificate " << files.cert << " (CA " << files.ca << ")";
+    server_tls = net::make_server_tls_context(files.cert, files.key);
+  }
+  auto client_tls = net::make_client_tls_context(tls_cfg.ca_file, true);
+  sip_ = std::make_unique<net::SipTransportLayer>(
+      io, cfg.sip_listen,
+      [this](const net::SipPeer& from, sip::Message msg) {
+        logic_->on_sip_message({std::string(net::to_string(from.transport)), from.remote, from.connection}, std::move(msg),
+                               base::Now::system());
+      },
+      [this](const net::SipPeer& peer) {
+        if (peer.connection) logic_->on_sip_flow_closed(peer.connection, base::Now::system());
+      },
+      server_tls, client_tls);
+  auto first = cfg.sip_listen.front();
+  s.sip_transport = upper(first.substr(0, first.find("://")));
+  auto bound = sip_->local_endpoint(transport_of(s.sip_transport));
+  if (!bound) throw std::runtime_error("[pcscf] sip_listen: no listener for " + s.sip_transport);
+  std::string host = cfg.sip_host;
+  if (host.empty()) {
+    host = bound->addr.to_string();
+    if (host == "0.0.0.0" || host == "::") host = servers::primary_address();
+    if (!bound->addr.is_v4()) host = "[" + host + "]";
+  }
+  s.sip_host_port = host.find(':') != std::string::npos && host.front() != '[' ? host : host + ":" + std::to_string(bound->port);
+  logic_ = std::make_unique<PcscfLogic>(s, static_cast<PcscfIo&>(*this), random_);
+
+  net::WsServerOptions wo;
+  wo.allowed_origins = cfg.allowed_origins;
+  wo.max_message_bytes = size_t(cfg.max_message_bytes);
+  wo.ping_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.ws_ping_interval);
+  wo.max_connections = size_t(cfg.max_connections);
+  for (auto& url : cfg.listen) {
+    auto server = std::make_unique<net::WsServer>(
+        io, url, wo,
+        [this](const net::WsConnectionInfo& c) {
+          logic_->on_ws_open({c.id, c.remote, c.tls, c.origin, c.tls_session_id});
+        },
+        [this](uint64_t c, std::string text) { logic_->on_ws_message(c, std::move(text), base::Now::system()); },
+        [this](uint64_t c, uint16_t) { logic_->on_ws_closed(c, base::Now::system()); },
+        url.rfind("wss://", 0) == 0 ? server_tls : nullptr);
+    ws_.push_back(std::move(server));
+  }
+
+  metrics_.add_collector([this](base::metrics::Sink& m) {
+    const auto& st = logic_->stats();
+    const auto& ps = logic_->proxy_stats();
+    size_t conns = 0;
+    for (auto& w : ws_) conns += w->connection_count();
+    m.gauge("webims_pcscf_ws_connections", "Open WebSocket connections from WICs", {}, double(conns));
+    m.gauge("webims_pcscf_bound_identities", "IMPUs bound to connections", {}, double(logic_->bindings().identity_count()));
+    m.counter("webims_pcscf_registrations_total", "Successful registrations relayed (200 OK)", {}, double(st.registrations));
+    m.counter("webims_pcscf_deregistrations_total", "Deregistrations relayed", {}, double(st.deregistrations));
+    m.counter("webims_pcscf_turn_credentials_total", "Solution 1 TURN credentials issued", {}, double(st.turn_credentials));
+    m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "unbound_identity"}},
+              double(st.refused_unbound_identity));
+    m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "malformed"}}, double(st.refused_malformed));
+    m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "token"}}, double(st.refused_token));
+    m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "flow_failed"}}, double(st.flow_failed));
+    m.counter("webims_pcscf_forwarded_total", "Requests forwarded", {}, double(ps.forwarded));
+    m.counter("webims_pcscf_timeouts_total", "Forwarded requests that timed out", {}, double(ps.timeouts));
+    m.gauge("webims_pcscf_transactions", "Proxy transactions in progress", {}, double(logic_->proxy_stats().forwarded ? 0 : 0));
+  });
+  if (!cfg.control_listen.empty()) {
+    http_ = std::make_unique<net::HttpServer>(io, cfg.control_listen, [this](const net::HttpRequest& r) {
+      net::HttpResponse res;
+      if (r.path == "/metrics") {
+        res.content_type = base::metrics::Registry::content_type;
+        res.body = metrics_.render();
+      } else if (r.path == "/health") {
+        res.content_type = "application/json";
+        res.body = health();
+      } else {
+        res.status = 404;
+        res.body = "not found\n";
+      }
+      return res;
+    });
+  }
+}
+
+PcscfService::~PcscfService() { stop(); }
+
+void PcscfService::start() {
+  for (auto& l : ws_listeners()) LOG_INFO(kLog) << "WebSocket listener " << l;
+  for (auto& l : sip_listeners()) LOG_INFO(kLog) << "SIP listener toward the core " << l;
+  LOG_INFO(kLog) << "next hop " << cfg_.next_hop << "; allowed origins:" << [&] {
+    std::string s;
+    for (auto& o : cfg_.allowed_origins) s += " " + o;
+    return s;
+  }();
+  schedule();
+}
+
+void PcscfService::schedule() {
+  // The proxy's retransmission and timeout timers; 100 ms is well below T1 (500 ms).
+  timer_.expires_after(std::chrono::milliseconds(100));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    logic_->on_timer(base::Now::system());
+    schedule();
+  });
+}
+
+void PcscfService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.cancel();
+  for (auto& w : ws_) w->stop();
+  if (sip_) sip_->close();
+  if (http_) http_->stop();
+}
+
+std::vector<std::string> PcscfService::ws_listeners() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < ws_.size(); ++i) {
+    std::string scheme = cfg_.listen[i].substr(0, cfg_.listen[i].find("://"));
+    out.push_back(scheme + "://" + ws_[i]->local_endpoint().to_string());
+  }
+  return out;
+}
+
+std::vector<std::string> PcscfService::sip_listeners() const { return sip_->listeners(); }
+
+base::Endpoint PcscfService::control_endpoint() const { return http_ ? http_->local_endpoint() : base::Endpoint{}; }
+
+void PcscfService::ws_send(uint64_t connection, std::string text) {
+  for (auto& w : ws_)
+    if (w->send(connection, text)) return;
+}
+
+void PcscfService::ws_close(uint64_t connection, uint16_t code, std::string_view reason) {
+  for (auto& w : ws_) w->close(connection, code, reason);
+}
+
+void PcscfService::sip_send(const sip::Hop& to, const sip::Message& msg) {
+  net::SipPeer peer;
+  peer.transport = transport_of(to.transport);
+  peer.remote = to.remote;
+  peer.connection = to.flow;
+  if (!sip_->send(peer, msg)) LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "response") << " to " << to.to_string();
+}
+
+void PcscfService::record_turn_credential(const TurnCredentialRecord& r) {
+  try {
+    store::TurnCredentialRecord rec;
+    rec.tid = r.tid;
+    rec.impu = r.impu;
+    rec.impi = r.impi;
+    rec.expires_unix = r.expires_unix;
+    rec.created_unix = base::Now::system().unix_s;
+    rec.origin = r.origin;
+    store_->put_turn_credential(rec);
+  } catch (const std::exception& e) {
+    // The credential was still issued: losing the accountability record is logged, not fatal.
+    LOG_ERROR(kLog) << "could not record TURN credential " << r.tid << ": " << e.what();
+  }
+}
+
+std::string PcscfService::health() const {
+  nlohmann::json j;
+  j["status"] = "ok";
+  size_t conns = 0;
+  for (auto& w : ws_) conns += w->connection_count();
+  j["ws_connections"] = conns;
+  j["bound_identities"] = logic_->bindings().identity_count();
+  j["ws_listeners"] = ws_listeners();
+  j["sip_listeners"] = sip_listeners();
+  return j.dump() + "\n";
+}
+
+}  // namespace pcscf::io

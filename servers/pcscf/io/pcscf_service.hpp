@@ -1,0 +1,71 @@
+// `webims pcscf`: the eP-CSCF's Asio shell. One io_context (the caller's) runs the WebSocket
+// listener(s) toward WICs, the SIP transport toward the core, the proxy timers and the control
+// listener; the logic (servers/pcscf/logic) decides everything.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/metrics.hpp"
+#include "common/common_config.hpp"
+#include "crypto/random.hpp"
+#include "pcscf/config.hpp"
+#include "pcscf/logic/pcscf_logic.hpp"
+#include "token/turn_credential.hpp"
+
+namespace net {
+class WsServer;
+class SipTransportLayer;
+class HttpServer;
+}  // namespace net
+namespace store {
+class Store;
+}
+
+namespace pcscf::io {
+
+class PcscfService final : private PcscfIo {
+ public:
+  // `turn_keys`: [[turn.secrets]]; the first mints credentials. Throws std::runtime_error on a
+  // configuration the shell cannot use (unresolvable next hop, port in use...).
+  PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg, const std::vector<token::TurnKey>& turn_keys,
+               const servers::StoreConfig& store, const servers::TlsConfig& tls);
+  ~PcscfService() override;
+
+  void start();
+  void stop();
+
+  std::vector<std::string> ws_listeners() const;
+  std::vector<std::string> sip_listeners() const;
+  base::Endpoint control_endpoint() const;
+  PcscfLogic& logic() { return *logic_; }
+
+ private:
+  void ws_send(uint64_t connection, std::string text) override;
+  void ws_close(uint64_t connection, uint16_t code, std::string_view reason) override;
+  void sip_send(const sip::Hop& to, const sip::Message& msg) override;
+  void record_turn_credential(const TurnCredentialRecord& r) override;
+  void schedule();
+  std::string health() const;
+
+  boost::asio::io_context& io_;
+  PcscfConfig cfg_;
+  crypto::SystemRandom random_;
+  std::unique_ptr<store::Store> store_;
+  std::vector<std::unique_ptr<net::WsServer>> ws_;
+  std::unique_ptr<net::SipTransportLayer> sip_;
+  std::unique_ptr<PcscfLogic> logic_;
+  std::unique_ptr<net::HttpServer> http_;
+  boost::asio::steady_timer timer_;
+  base::metrics::Registry metrics_;
+  // Which WsServer a connection belongs to (connection ids are unique per server).
+  std::vector<std::pair<uint64_t, net::WsServer*>> owner_hint_;
+  bool stopped_ = false;
+};
+
+}  // namespace pcscf::io
