@@ -6,17 +6,19 @@
 #include <vector>
 
 #include "common/common_config.hpp"
+#include "pcscf/config.hpp"
 #include "turn/config.hpp"
 
 namespace cli {
 
-enum class Section { Log, Store, Tls, Turn };
+enum class Section { Log, Store, Tls, Turn, Pcscf };
 
 struct Config {
   servers::LogConfig log;
   servers::StoreConfig store;
   servers::TlsConfig tls;
   turn::TurnConfig turn;
+  pcscf::PcscfConfig pcscf;
 
   // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.
   void describe(base::config::Binder& b, const std::vector<Section>& only = {});
