@@ -2,6 +2,8 @@
 // so a running server sees them within seconds.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -9,6 +11,8 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "base/clock.hpp"
+#include "base/encoding.hpp"
+#include "core/logic/identity.hpp"
 #include "crypto/random.hpp"
 #include "local_secrets.hpp"
 #include "store/store.hpp"
@@ -20,6 +24,18 @@ namespace {
 
 const char* kHelp = R"(usage: webims admin [--config FILE] <object> <action> ...
 
+  subscriber add --impi IMPI --impu IMPU [--impu IMPU...]
+                 (--password PW | --password-file FILE | --password -)
+                 [--aka-k HEX --aka-opc HEX [--aka-amf HEX]] [--allow-wwsf ID...] [--pool-owner ID]
+                     IMS subscription in the HSS for [core] home_domain: the Digest secret is
+                     stored as HA1 (MD5 and SHA-256), never the password; with K and OPc (Milenage)
+                     IMS AKA too (the password may then be left out); adding an existing IMPI
+                     replaces it, keeping its SQN
+  subscriber list    one line per subscription: IMPI, realm, credentials, IMPUs, creation time
+  subscriber show IMPI
+                     the subscription and its registrations (no secrets)
+  subscriber remove IMPI
+                     with its IMPUs and registrations
   turn-user add USER (--password PW | --password-file FILE | --password -)
                      static TURN user of the long-term credential mechanism; only the
                      derived keys MD5/SHA-256(USER:realm:PW) are stored, for [turn] realm
@@ -54,6 +70,143 @@ std::string read_password(std::vector<std::string>& args) {
   }
   if (!pw) throw std::runtime_error("a password is needed: --password PW, --password-file FILE or --password - (stdin)");
   return *pw;
+}
+
+std::string utc(int64_t unix_s) {
+  char when[32];
+  time_t t = time_t(unix_s);
+  tm tmv;
+  gmtime_r(&t, &tmv);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  return when;
+}
+
+std::array<uint8_t, 16> hex16(const std::string& what, const std::string& text) {
+  auto b = base::hex_decode(text);
+  if (!b || b->size() != 16) throw std::runtime_error(what + " must be 32 hex digits (16 octets)");
+  std::array<uint8_t, 16> out;
+  std::copy(b->begin(), b->end(), out.begin());
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> take_all(std::vector<std::string>& args, const std::string& name) {
+  std::vector<std::string> out;
+  while (auto v = take_option(args, name)) out.push_back(*v);
+  return out;
+}
+
+// HSS provisioning (TS 23.228 §4.3.3): never prints or stores a password, HA1, K or OPc in clear
+// on the terminal; the store keeps HA1 and the AKA keys (protocols.md "Command-line names").
+int subscriber(std::vector<std::string>& args, const Config& c) {
+  if (args.empty()) throw std::runtime_error("subscriber: add, list, show or remove?");
+  std::string action = args[0];
+  args.erase(args.begin());
+  if (action == "add") {
+    auto impi = take_option(args, "--impi");
+    auto impus = take_all(args, "--impu");
+    auto k = take_option(args, "--aka-k");
+    auto opc = take_option(args, "--aka-opc");
+    auto amf = take_option(args, "--aka-amf");
+    auto wwsf = take_all(args, "--allow-wwsf");
+    auto pool = take_option(args, "--pool-owner");
+    bool has_pw = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+      return a == "--password" || a == "--password-file" || a.rfind("--password=", 0) == 0 ||
+             a.rfind("--password-file=", 0) == 0;
+    });
+    std::string pw = has_pw || !k ? read_password(args) : std::string();
+    if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+    if (!impi || impi->empty()) throw std::runtime_error("subscriber add: --impi IMPI is required");
+    if (impus.empty()) throw std::runtime_error("subscriber add: at least one --impu IMPU is required");
+    if (k.has_value() != opc.has_value()) throw std::runtime_error("--aka-k and --aka-opc go together");
+    std::vector<std::string> canonical;
+    for (auto& i : impus) {
+      auto ci = core::canonical_impu(i);
+      if (!ci) throw std::runtime_error("--impu '" + i + "' is not a sip:user@domain or tel: URI");
+      canonical.push_back(*ci);
+    }
+    auto store = store::Store::open(c.store.url);
+    int64_t now = std::time(nullptr);
+    store::Subscriber s;
+    if (!pw.empty()) {
+      s = store::make_subscriber(*impi, c.core.home_domain, pw, canonical, now);
+    } else {
+      s.impi = *impi;
+      s.realm = c.core.home_domain;
+      s.impus = canonical;
+      s.created_unix = now;
+    }
+    if (k) {
+      s.aka_k = hex16("--aka-k", *k);
+      s.aka_opc = hex16("--aka-opc", *opc);
+    }
+    if (amf) {
+      auto b = base::hex_decode(*amf);
+      if (!b || b->size() != 2) throw std::runtime_error("--aka-amf must be 4 hex digits");
+      s.aka_amf = {(*b)[0], (*b)[1]};
+    }
+    s.allowed_wwsf = wwsf;
+    s.pool_owner = pool.value_or("");
+    if (auto old = store->find_subscriber(*impi)) s.sqn = old->sqn;  // re-provisioning keeps the SQN in step with the ISIM
+    store->put_subscriber(s);
+    std::printf("subscriber '%s' %s for realm '%s': %s; %s\n", impi->c_str(), "stored", c.core.home_domain.c_str(),
+                join(canonical, ", ").c_str(),
+                s.has_digest() && s.has_aka() ? "Digest and AKA" : s.has_aka() ? "AKA" : "Digest");
+    return 0;
+  }
+  auto store = store::Store::open(c.store.url);
+  auto creds = [](const store::Subscriber& s) {
+    std::vector<std::string> v;
+    if (!s.ha1_md5.empty()) v.push_back("digest-md5");
+    if (!s.ha1_sha256.empty()) v.push_back("digest-sha256");
+    if (s.has_aka()) v.push_back("aka");
+    return join(v, ",");
+  };
+  if (action == "list") {
+    if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+    for (auto& s : store->list_subscribers())
+      std::printf("%s\t%s\t%s\t%s\t%s\n", s.impi.c_str(), s.realm.c_str(), creds(s).c_str(), join(s.impus, ",").c_str(),
+                  utc(s.created_unix).c_str());
+    return 0;
+  }
+  if (action == "show") {
+    if (args.size() != 1) throw std::runtime_error("subscriber show IMPI");
+    auto s = store->find_subscriber(args[0]);
+    if (!s) {
+      std::fprintf(stderr, "no subscriber '%s'\n", args[0].c_str());
+      return 1;
+    }
+    std::printf("impi:         %s\nrealm:        %s\ncredentials:  %s\nimpus:        %s\n", s->impi.c_str(), s->realm.c_str(),
+                creds(*s).c_str(), join(s->impus, ", ").c_str());
+    if (s->has_aka())
+      std::printf("aka amf:      %s\naka sqn:      %llu (SEQ %llu, IND %u)\n", base::hex_encode(s->aka_amf).c_str(),
+                  (unsigned long long)s->sqn, (unsigned long long)(s->sqn >> 5), unsigned(s->sqn & 31));
+    std::printf("allowed wwsf: %s\npool owner:   %s\ncreated:      %s\n",
+                s->allowed_wwsf.empty() ? "-" : join(s->allowed_wwsf, ", ").c_str(),
+                s->pool_owner.empty() ? "-" : s->pool_owner.c_str(), utc(s->created_unix).c_str());
+    int64_t now = std::time(nullptr);
+    for (auto& impu : s->impus)
+      for (auto& r : store->registrations_for(impu))
+        if (r.expires_unix > now)
+          std::printf("registered:   %s -> %s (expires %s, via %s)\n", impu.c_str(), r.contact.c_str(),
+                      utc(r.expires_unix).c_str(), r.path.empty() ? r.received.c_str() : r.path.front().c_str());
+    return 0;
+  }
+  if (action == "remove") {
+    if (args.size() != 1) throw std::runtime_error("subscriber remove IMPI");
+    if (!store->remove_subscriber(args[0])) {
+      std::fprintf(stderr, "no subscriber '%s'\n", args[0].c_str());
+      return 1;
+    }
+    std::printf("subscriber '%s' removed, with its IMPUs and registrations\n", args[0].c_str());
+    return 0;
+  }
+  throw std::runtime_error("subscriber: unknown action '" + action + "' (add, list, show, remove)");
 }
 
 int turn_user(std::vector<std::string>& args, const Config& c) {
@@ -129,12 +282,13 @@ int cmd_admin(std::vector<std::string> args) {
   bool print = take_flag(args, "--print-config");
   Config c = load_config(path);
   if (print) {
-    std::fputs(print_config(c, {Section::Store, Section::Turn}).c_str(), stdout);
+    std::fputs(print_config(c, {Section::Store, Section::Turn, Section::Core}).c_str(), stdout);
     return 0;
   }
   if (args.empty()) throw std::runtime_error("what to administer? (see --help)");
   std::string object = args[0];
   args.erase(args.begin());
+  if (object == "subscriber") return subscriber(args, c);
   if (object == "turn-user") return turn_user(args, c);
   if (object == "turn-credential") return turn_credential(args, c);
   throw std::runtime_error("unknown object '" + object + "' (see --help)");

@@ -9,6 +9,7 @@ namespace cli {
 int cmd_turn(std::vector<std::string> args);
 int cmd_all(std::vector<std::string> args);
 int cmd_pcscf(std::vector<std::string> args);
+int cmd_core(std::vector<std::string> args);
 int cmd_admin(std::vector<std::string> args);
 int cmd_wic(std::vector<std::string> args);
 

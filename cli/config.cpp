@@ -12,6 +12,7 @@ void Config::describe(base::config::Binder& b, const std::vector<Section>& only)
   if (want(Section::Tls)) tls.describe(b);
   if (want(Section::Turn)) turn.describe(b);
   if (want(Section::Pcscf)) pcscf.describe(b);
+  if (want(Section::Core)) core.describe(b);
 }
 
 Config load_config(const std::string& path) {

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "common/common_config.hpp"
+#include "core/config.hpp"
 #include "pcscf/config.hpp"
 #include "turn/config.hpp"
 
 namespace cli {
 
-enum class Section { Log, Store, Tls, Turn, Pcscf };
+enum class Section { Log, Store, Tls, Turn, Pcscf, Core };
 
 struct Config {
   servers::LogConfig log;
@@ -19,6 +20,7 @@ struct Config {
   servers::TlsConfig tls;
   turn::TurnConfig turn;
   pcscf::PcscfConfig pcscf;
+  core::CoreConfig core;
 
   // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.
   void describe(base::config::Binder& b, const std::vector<Section>& only = {});

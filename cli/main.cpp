@@ -17,10 +17,11 @@ usage: webims <command> [options]
 servers (run in the foreground; SIGTERM or Ctrl-C stops them cleanly):
   all      every component in one process, zero configuration (the self-contained deployment)
   pcscf    eP-CSCF: SIP over secure WebSocket for WICs, in front of an IMS core
+  core     IMS core: I-/S-CSCF registrar (Digest, IMS AKA) and router, HSS in the store
   turn     TURN server (RFC 8656) with long-term and eP-CSCF provisioned (Solution 1) credentials
 
 tools:
-  admin    provision the store: TURN users; mint a Solution 1 TURN credential
+  admin    provision the store: IMS subscribers, TURN users; mint a Solution 1 TURN credential
   wic      the command-line WIC over WSS: register, turn-cred, message, call, answer, load
 
 common options:
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     if (cmd == "all") return cli::cmd_all(args);
     if (cmd == "turn") return cli::cmd_turn(args);
     if (cmd == "pcscf") return cli::cmd_pcscf(args);
+    if (cmd == "core") return cli::cmd_core(args);
     if (cmd == "admin") return cli::cmd_admin(args);
     if (cmd == "wic") return cli::cmd_wic(args);
   } catch (const base::config::Error& e) {
