@@ -86,6 +86,7 @@ identity and credentials:
   --aka-k HEX --aka-opc HEX [--aka-amf HEX] | --aka-file FILE   IMS AKA (AKAv1/AKAv2-MD5) via a
                           software ISIM (Milenage). --aka-file holds k=HEX, opc=HEX, amf=HEX lines.
                           The AMF comes from each AUTN; --aka-amf is only checked for syntax
+  --aka-version 1|2       AKAv1-MD5 or AKAv2-MD5 (default 2), named in the first REGISTER
   --aka-sqn-file FILE     the ISIM's SQN state, read at start and written after each challenge,
                           so successive runs stay in sequence (created when missing)
   --expires SECONDS       registration lifetime asked for (default 600)
@@ -169,6 +170,8 @@ REGISTER, its 401 and the REGISTER with Digest credentials) until --duration run
   --threads N             I/O threads (default 1)
   --idle                  register each connection once and hold it (refreshing) instead of
                           re-registering: for memory per registered WIC
+  --no-deregister         leave the registrations in place at the end (by default each
+                          connection sends REGISTER with Expires: 0 after the measurement)
   --url, --origin, --ca-file, --insecure, --timeout, --expires as for the other commands
 
 output: connections= connect_failures= connect_ms_p50= connect_ms_max= duration_s= registrations=
@@ -401,6 +404,7 @@ Identity parse_identity(std::vector<std::string>& args, Common& c) {
     }
   }
   c.sqn_file = opt(args, "--aka-sqn-file");
+  id.config.aka_version = crypto::AkaVersion(number_opt(args, "--aka-version", 2, 1, 2));
   if (k || opc) {
     if (!k || !opc) throw UsageError("AKA needs both --aka-k and --aka-opc");
     id.aka = {hex_opt(*k, 16, "--aka-k"), hex_opt(*opc, 16, "--aka-opc")};
@@ -436,9 +440,7 @@ class Session {
  public:
   Session(asio::io_context& io, const Common& c, wic::UaConfig cfg, wic::Credentials cr, base::Random& random)
       : io_(io), c_(c), ua_(std::move(cfg), std::move(cr), random), timer_(io), signals_(io, SIGINT, SIGTERM) {
-    signals_.async_wait([this](const boost::system::error_code& ec, int) {
-      if (!ec) stop_ = true;
-    });
+    wait_signal();
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -462,6 +464,9 @@ class Session {
   wic::UserAgent& ua() { return ua_; }
   bool closed() const { return closed_; }
   bool stop_requested() const { return stop_; }
+  // After SIGINT/SIGTERM ended a wait: the clean-up (CANCEL, BYE, deregistration) may still run;
+  // a second signal interrupts it.
+  void resume_after_stop() { stop_ = false; }
   std::string close_text() const {
     return "the server closed the WebSocket (code " + std::to_string(close_code_) +
            (close_reason_.empty() ? "" : ", " + close_reason_) + ")";
@@ -514,6 +519,14 @@ class Session {
     if (c_.verbose) log("<--", text);
     ua_.on_message(text, base::Now::system());
     flush();
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      stop_ = true;
+      wait_signal();
+    });
   }
 
   void arm() {
@@ -661,6 +674,7 @@ std::unique_ptr<Run> start(Common& c, Identity& id) {
 }
 
 void finish(Run& r, const Common& c) {
+  r.session->resume_after_stop();
   if (c.deregister) do_deregister(*r.session, c);
   r.session->close();
 }
@@ -856,6 +870,7 @@ int wic_call(std::vector<std::string>& args) {
     }
   }
   if (!final) {
+    s.resume_after_stop();
     if (!s.ua().cancel(call_id, base::Now::system()))
       throw ProtocolFailure("INVITE: no answer within " + std::to_string(wait_answer.count() / 1000) + " s");
     s.flush();
@@ -893,6 +908,7 @@ int wic_call(std::vector<std::string>& args) {
   if (remote_hangup) {
     out("remote_hangup", 1);
   } else {
+    s.resume_after_stop();
     s.ua().bye(call_id, base::Now::system());
     s.flush();
     wic::Event e = wait_for(s, chain_deadline(c), {wic::EventKind::CallEnded}, "BYE", c.verbose);
@@ -965,6 +981,7 @@ int wic_answer(std::vector<std::string>& args) {
     std::fflush(stdout);
   }
   // Calls still up: hang up.
+  s.resume_after_stop();
   for (auto& id_ : active) {
     if (!s.ua().bye(id_, base::Now::system())) continue;
     s.flush();
@@ -1021,9 +1038,19 @@ class LoadConn {
 
   void begin() {
     started_ = Clock::now();
+    in_flight_ = true;
     ua_.start_register(base::Now::system());
     flush();
   }
+
+  // REGISTER with Expires: 0 once no registration is in flight (a pending one could otherwise
+  // complete after it and leave the binding behind).
+  void unregister() {
+    want_unregister_ = true;
+    if (!in_flight_ && ua_.registered() && !closed_) send_unregister();
+    else if (!in_flight_) unregistered_ = true;
+  }
+  bool unregister_done() const { return unregistered_ || closed_; }
 
   void end() {
     timer_.cancel();
@@ -1053,14 +1080,30 @@ class LoadConn {
     flush();
   }
 
+  void send_unregister() {
+    ua_.start_unregister(base::Now::system());
+    flush();
+  }
+
   void flush() {
     for (auto& t : ua_.take_outgoing())
       if (ws_ && !closed_) ws_->send(std::move(t));
     for (auto& e : ua_.take_events()) {
+      if (e.kind == wic::EventKind::Unregistered) {
+        unregistered_ = true;
+        continue;
+      }
+      if (e.kind == wic::EventKind::Registered || e.kind == wic::EventKind::RegistrationFailed) in_flight_ = false;
+      if (want_unregister_ && !in_flight_) {
+        if (e.kind == wic::EventKind::Registered) send_unregister();
+        else unregistered_ = true;
+        return;
+      }
       if (e.kind == wic::EventKind::Registered || e.kind == wic::EventKind::Refreshed) {
         if (!counted_) latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
         counted_ = idle_;  // --idle: only the first registration is measured
         if (!idle_ && !stopping_) {
+          in_flight_ = true;
           started_ = Clock::now();
           ua_.start_register(base::Now::system());
           for (auto& t : ua_.take_outgoing())
@@ -1103,6 +1146,9 @@ class LoadConn {
   Clock::time_point started_{};
   bool counted_ = false;
   bool closed_ = false;
+  bool in_flight_ = false;
+  bool want_unregister_ = false;
+  bool unregistered_ = false;
 };
 
 double percentile(std::vector<double>& v, double p) {
@@ -1125,6 +1171,7 @@ int wic_load(std::vector<std::string>& args) {
   auto duration = seconds_opt(args, "--duration", 10s);
   size_t threads = number_opt(args, "--threads", 1, 1, 64);
   bool idle = take_flag(args, "--idle");
+  bool deregister = !take_flag(args, "--no-deregister");
   no_more_args(args);
   if (users_file.empty()) throw UsageError("load needs --users FILE (lines: IMPU PASSWORD [IMPI])");
   std::vector<LoadUser> users;
@@ -1186,8 +1233,19 @@ int wic_load(std::vector<std::string>& args) {
       for (auto& conn : conns) {
         lat.insert(lat.end(), conn->latencies.begin(), conn->latencies.end());
         fails += conn->failures;
-        conn->end();
       }
+      if (deregister) {
+        for (auto& conn : conns) conn->unregister();
+        auto dereg_until = Clock::now() + 2 * c.timeout;
+        auto all_done = [&] {
+          return std::all_of(conns.begin(), conns.end(), [](auto& x) { return x->unregister_done(); });
+        };
+        while (!all_done() && Clock::now() < dereg_until) {
+          if (io.stopped()) io.restart();
+          if (io.run_one_until(dereg_until) == 0 && io.stopped()) break;
+        }
+      }
+      for (auto& conn : conns) conn->end();
       io.run_for(500ms);  // closing handshakes
       std::lock_guard lock(stats.mu);
       stats.latency_ms.insert(stats.latency_ms.end(), lat.begin(), lat.end());

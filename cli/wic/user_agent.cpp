@@ -155,6 +155,7 @@ sip::Message UserAgent::make_register(uint32_t expires) {
     c.username = impi_;
     c.realm = domain_;
     c.uri = "sip:" + domain_;
+    if (credentials_.isim) c.algorithm = std::string(crypto::to_string(config_.aka_version));
     m.append(sip::HeaderId::Authorization, sip::format(c));
   }
   return m;

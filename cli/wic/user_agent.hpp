@@ -46,8 +46,11 @@ struct UaConfig {
   uint32_t expires = 600;         // asked for in REGISTER
   bool request_turn_credential = false;  // 3gpp-ext-turn-cred: request on the initial REGISTER
   // TS 24.229 5.1.1.2.1: the initial REGISTER carries Authorization with the IMPI and empty
-  // nonce/response, so the S-CSCF knows the private identity. Always sent when the UA has an ISIM.
+  // nonce/response, so the S-CSCF knows the private identity. Always sent when the UA has an ISIM,
+  // then with algorithm=AKAv<aka_version>-MD5 so the S-CSCF challenges with AKA (a subscription
+  // may hold both a Digest secret and K/OPc).
   bool initial_authorization = false;
+  crypto::AkaVersion aka_version = crypto::AkaVersion::V2;
   // TS 24.229 5.1.2A.1.1: preload Route with the Service-Route learned at registration. Browser
   // WICs (JsSIP) do not; off by default.
   bool preload_service_route = false;
