@@ -884,6 +884,7 @@ class ClientSession final : public WsClientBase, public std::enable_shared_from_
 }  // namespace
 
 struct WsClient::Impl {
+  std::shared_ptr<ssl::context> tls;  // outlives the stream that uses it
   std::shared_ptr<WsClientBase> session;
   base::Endpoint local;
 };
@@ -966,13 +967,13 @@ WsClient::WsClient(asio::io_context& io, const std::string& url, const std::stri
     session->timeout = timeout;
     impl_->local = connect_client(*session, io, u, url, origin, timeout);
     impl_->session = session;
-    // Reads start on the io_context's thread, whichever thread connected.
-    asio::post(io, [s = std::weak_ptr<WsClientBase>(session)] {
-      if (auto p = s.lock()) p->start();
-    });
+    // Nothing else touches the stream yet, so the first read may start from this thread; its
+    // completion, and everything after, runs on the io_context's thread.
+    session->start();
   };
   if (u.tls) {
     if (!tls) tls = make_client_tls_context("", true);
+    impl_->tls = tls;
     setup(std::make_shared<ClientSession<beast::ssl_stream<beast::tcp_stream>>>(io, *tls));
   } else {
     setup(std::make_shared<ClientSession<beast::tcp_stream>>(io));
