@@ -18,8 +18,8 @@ void CoreConfig::describe(Binder& b) {
   b.field("sip_host", sip_host,
           "Host in Via, Record-Route and Service-Route (with the listener's port). Empty: the listener's address.");
   b.field("digest_algorithms", digest_algorithms,
-          "Digest algorithms offered in a 401, in order of preference: \"MD5\", \"SHA-256\" (RFC 8760). Clients\n"
-          "that read only the first challenge (JsSIP) need \"MD5\" first.");
+          "Digest algorithms offered in a 401, in order of preference: \"MD5\", \"SHA-256\" (RFC 8760). When MD5\n"
+          "is offered but not last it is also repeated last: JsSIP reads only the last challenge.");
   b.field("nonce_lifetime", nonce_lifetime, "How long a Digest nonce or AKA challenge is accepted (then stale=true / a new challenge).");
   b.field("min_expires", min_expires, "Shortest registration granted; shorter requests are raised to it.");
   b.field("max_expires", max_expires, "Longest registration granted; longer requests are cut to it.");

@@ -1,5 +1,6 @@
 #include "core/logic/authenticator.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "base/log.hpp"
@@ -63,15 +64,22 @@ Authenticator::Outcome Authenticator::challenge(const store::Subscriber& sub, bo
   std::string nonce = nonces_.issue(now, random_, crypto::view(sub.realm));
   Outcome o;
   o.kind = Outcome::Kind::Challenge;
-  for (auto a : algorithms) {
+  auto format = [&](crypto::DigestAlgorithm a) {
     sip::DigestChallenge c;
     c.realm = sub.realm;
     c.nonce = nonce;
     c.algorithm = std::string(crypto::to_string(a));
     c.qop = {"auth"};
     c.stale = stale;
-    o.challenges.push_back(sip::format(c));
-  }
+    return sip::format(c);
+  };
+  for (auto a : algorithms) o.challenges.push_back(format(a));
+  // JsSIP keeps only the last WWW-Authenticate (its parser overwrites the header) and answers MD5
+  // only, while RFC 7616/8760 clients take the first they support: when MD5 is offered but not
+  // last, it is repeated last, so both kinds of client find it where they look.
+  if (algorithms.size() > 1 && algorithms.back() != crypto::DigestAlgorithm::Md5 &&
+      std::find(algorithms.begin(), algorithms.end(), crypto::DigestAlgorithm::Md5) != algorithms.end())
+    o.challenges.push_back(format(crypto::DigestAlgorithm::Md5));
   return o;
 }
 

@@ -137,10 +137,8 @@ class Core : public ::testing::Test {
 
   CoreLogic& core() {
     if (!logic) {
-      CoreConfig c;
-      c.trusted_nodes = {"10.0.0.50"};
       std::vector<uint8_t> secret(32, 0x5a);
-      logic = std::make_unique<CoreLogic>(c, std::vector<LocalAddress>{{"UDP", "10.0.0.100:5060"}, {"TCP", "10.0.0.100:5060"}},
+      logic = std::make_unique<CoreLogic>(cfg, std::vector<LocalAddress>{{"UDP", "10.0.0.100:5060"}, {"TCP", "10.0.0.100:5060"}},
                                           *store, io, rnd, base::Bytes(secret), now);
     }
     return *logic;
@@ -174,6 +172,11 @@ class Core : public ::testing::Test {
     return deliver(ue.via, ue.register_text(ue.digest(chosen)));
   }
 
+  CoreConfig cfg = [] {
+    CoreConfig c;
+    c.trusted_nodes = {"10.0.0.50"};
+    return c;
+  }();
   Ue alice{"alice", "alice-pw", kPcscfA, kPathA, "sip:a1@abc.invalid;transport=ws", "reg-alice"};
   Ue bob{"bob", "bob-pw", kPcscfB, kPathB, "sip:b1@def.invalid;transport=ws", "reg-bob"};
   base::SteadyTime t0 = base::SteadyTime{} + std::chrono::hours(10);
@@ -188,9 +191,11 @@ TEST_F(Core, DigestMd5Registration) {
   const sip::Message& r401 = deliver(alice.via, alice.register_text(""));
   ASSERT_EQ(r401.status(), 401);
   auto ch = challenges(r401);
-  ASSERT_EQ(ch.size(), 2u);
-  EXPECT_EQ(ch[0].algorithm, "MD5");  // JsSIP reads only the first
+  ASSERT_EQ(ch.size(), 3u);
+  EXPECT_EQ(ch[0].algorithm, "MD5");      // RFC 7616/8760 clients take the first they support
   EXPECT_EQ(ch[1].algorithm, "SHA-256");
+  EXPECT_EQ(ch[2].algorithm, "MD5");      // JsSIP keeps only the last
+  EXPECT_EQ(ch[2].nonce, ch[0].nonce);
   EXPECT_EQ(ch[0].realm, "ims.example.org");
   EXPECT_EQ(ch[0].qop, std::vector<std::string>{"auth"});
   EXPECT_EQ(ch[0].nonce, ch[1].nonce);
@@ -223,6 +228,22 @@ TEST_F(Core, DigestMd5Registration) {
 
 TEST_F(Core, DigestSha256Registration) {
   EXPECT_EQ(register_ue(alice, "SHA-256").status(), 200);
+}
+
+TEST_F(Core, ChallengeOrderFollowsConfiguration) {
+  cfg.digest_algorithms = {"SHA-256", "MD5"};
+  auto ch = challenges(deliver(alice.via, alice.register_text("")));
+  ASSERT_EQ(ch.size(), 2u);  // MD5 is already last
+  EXPECT_EQ(ch[0].algorithm, "SHA-256");
+  EXPECT_EQ(ch[1].algorithm, "MD5");
+  logic.reset();
+  cfg.digest_algorithms = {"SHA-256"};
+  ch = challenges(deliver(alice.via, alice.register_text("")));
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].algorithm, "SHA-256");
+  // An answer with an algorithm that was not offered is challenged again.
+  ch[0].algorithm = "MD5";
+  EXPECT_EQ(deliver(alice.via, alice.register_text(alice.digest(ch[0]))).status(), 401);
 }
 
 TEST_F(Core, ReplayedAuthorizationIsRefusedAndNcMustGrow) {
