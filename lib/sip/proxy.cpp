@@ -509,17 +509,21 @@ void ProxyCore::maybe_send_best(Txn& t, const base::Now& now) {
   t.best.reset();
   // §16.7 step 6: a 503 would make the upstream element believe *we* are overloaded.
   if (best.status() == 503) best.set_status(500);
+  // RFC 5626 §5.3: 430 Flow Failed is for us (the registrar), not for the caller.
+  if (best.status() == 430) best.set_status(480, "Temporarily Unavailable");
   deliver_upstream(t, std::move(best), true, now);
 }
 
 namespace {
-// §16.7 step 6: a 6xx wins, then the lowest class; the first of a class is kept.
-int rank(int status) { return status >= 600 ? 0 : status / 100; }
+// §16.7 step 6: a 6xx wins, then the lowest class; the first of a class is kept. A flow that
+// failed (430, RFC 5626) says nothing about the callee: any other answer is better.
+int rank(int status) { return status >= 600 ? 0 : status == 430 ? 9 : status / 100; }
 }  // namespace
 
 void ProxyCore::branch_final(Txn& t, size_t i, int status, const base::Now& now) {
   Branch& b = t.branches[i];
   b.final_status = status;
+  user_.on_branch_final(ForwardContext{t.request, t.upstream, t.cookie}, i, status);
   b.retransmit_at = b.timeout_at = kNever;
   // Keep absorbing responses to the CANCEL we sent; otherwise the branch is over.
   if (b.cancel_sent) {
@@ -568,6 +572,7 @@ void ProxyCore::relay_response(Txn& t, size_t i, Message& response, const base::
     }
     if (!b.pending()) return;
     b.final_status = status;
+    user_.on_branch_final(ForwardContext{t.request, t.upstream, t.cookie}, i, status);
     b.retransmit_at = b.timeout_at = kNever;
     if (b.invite) {
       b.state = Branch::State::Accepted;
@@ -596,6 +601,7 @@ void ProxyCore::relay_response(Txn& t, size_t i, Message& response, const base::
     return;
   }
   b.final_status = status;
+  user_.on_branch_final(ForwardContext{t.request, t.upstream, t.cookie}, i, status);
   b.retransmit_at = b.timeout_at = kNever;
   b.state = Branch::State::Completed;
   if (b.invite) {

@@ -62,6 +62,10 @@ class ProxyUser {
   // each 2xx, the best final, and the 408/500 the core makes itself), after our Via was removed.
   // The owner may edit it (the eP-CSCF binds identities on a 200 to REGISTER and adds headers).
   virtual void on_response(const ForwardContext& ctx, Message& response) {}
+  // Called once per target when its final status is known (received, or 408/503 made by the
+  // core): `target` indexes the targets given to forward(). A registrar drops the binding behind
+  // a 430 Flow Failed here (RFC 5626 §5.3).
+  virtual void on_branch_final(const ForwardContext& ctx, size_t target, int status) {}
 };
 
 struct ProxyConfig {

@@ -218,7 +218,8 @@ void CoreLogic::handle_register(const sip::Hop& from, sip::Message& req, const b
   }
   std::optional<std::string> impi;
   if (creds && !creds->username.empty()) impi = creds->username;
-  else impi = impi_from_impu(to->uri);  // NOTE 5
+  else if (auto owner = store_.impi_for_impu(*impu)) impi = *owner;  // the HSS knows the IMPU's IMPI
+  else impi = impi_from_impu(to->uri);  // NOTE 5: derived from the IMPU
   if (!impi) {
     forbid("Private identity unknown", AuthFailure::UnknownUser);
     return;
@@ -579,6 +580,7 @@ void CoreLogic::route(const sip::Hop& from, sip::Message& req, bool originating,
     return;
   }
   std::vector<sip::ProxyCore::Target> targets;
+  std::vector<std::pair<std::string, std::string>> behind;
   for (auto* b : reachable(*sub)) {
     auto hop = hop_for(*b);
     if (!hop) continue;
@@ -588,13 +590,37 @@ void CoreLogic::route(const sip::Hop& from, sip::Message& req, bool originating,
     for (auto& p : b->path) m.append(sip::HeaderId::Route, p);  // RFC 3327 §5.3: Path becomes Route
     record_route(m);
     targets.push_back({*hop, std::move(m)});
+    behind.emplace_back(b->impu, b->contact);
   }
   if (targets.empty()) {
     if (!ack) reply(from, req, 480, "Temporarily Unavailable");
     return;
   }
   ++stats_.routed[size_t(req.method_id())];
-  proxy_.forward(from, std::move(targets), now);
+  uint64_t cookie = 0;
+  if (!ack) {
+    cookie = next_cookie_++;
+    forwarded_[cookie] = std::move(behind);
+  }
+  if (!proxy_.forward(from, std::move(targets), now, cookie)) forwarded_.erase(cookie);
+}
+
+void CoreLogic::on_branch_final(const sip::ForwardContext& ctx, size_t target, int status) {
+  if (status != 430) return;
+  auto it = forwarded_.find(ctx.cookie);
+  if (it == forwarded_.end() || target >= it->second.size()) return;
+  const auto& [impu, contact] = it->second[target];
+  LOG_INFO("core") << "flow to " << contact << " of " << impu << " failed (430): binding removed";
+  drop_binding(impu, contact);
+  try {
+    store_.remove_registration(impu, contact);
+  } catch (const std::exception& e) {
+    LOG_WARN("core") << "store: " << e.what();
+  }
+}
+
+void CoreLogic::on_response(const sip::ForwardContext& ctx, sip::Message& response) {
+  if (response.status() >= 200) forwarded_.erase(ctx.cookie);
 }
 
 }  // namespace core

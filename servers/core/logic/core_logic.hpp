@@ -101,6 +101,8 @@ class CoreLogic final : public sip::ProxyUser {
 
  private:
   void send(const sip::Hop& to, const sip::Message& msg) override;
+  void on_response(const sip::ForwardContext& ctx, sip::Message& response) override;
+  void on_branch_final(const sip::ForwardContext& ctx, size_t target, int status) override;
 
   void handle(const sip::Hop& from, sip::Message& msg, const base::Now& now);
   void handle_register(const sip::Hop& from, sip::Message& req, const base::Now& now);
@@ -136,6 +138,10 @@ class CoreLogic final : public sip::ProxyUser {
   Stats stats_;
 
   std::unordered_map<std::string, std::vector<store::Registration>> by_impu_;
+  // The binding (impu, contact) behind each target of a terminating forward, by forward() cookie:
+  // a 430 Flow Failed from the eP-CSCF removes it (RFC 5626 §5.3).
+  std::unordered_map<uint64_t, std::vector<std::pair<std::string, std::string>>> forwarded_;
+  uint64_t next_cookie_ = 1;
   std::set<std::tuple<int64_t, std::string, std::string>> expiry_;  // (expires_unix, impu, contact)
   size_t binding_count_ = 0;
   uint64_t seen_generation_ = 0;

@@ -516,6 +516,38 @@ TEST_F(Core, RoutesMessageAndInviteThroughPath) {
   EXPECT_EQ(out[0].second.request_uri(), "sip:a1@abc.invalid;transport=ws");
 }
 
+TEST_F(Core, FailedFlowDropsTheBindingAndIsNotRelayed) {
+  // RFC 5626 §5.3: the eP-CSCF answers 430 when the WIC's WebSocket is gone; the registrar drops
+  // that binding and the caller never sees 430.
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  ASSERT_EQ(register_ue(bob).status(), 200);
+  io.take();
+  deliver(bob.via, request("MESSAGE", "sip:alice@ims.example.org", "bob",
+                           kOrig + "P-Asserted-Identity: <sip:bob@ims.example.org>\n"));
+  auto out = io.take();
+  ASSERT_EQ(out.size(), 1u);
+  core().on_message(alice.via, sip::make_response(out[0].second, 430, "Flow Failed"), now);
+  out = io.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, bob.via);
+  EXPECT_EQ(out[0].second.status(), 480);
+  EXPECT_TRUE(core().bindings("sip:alice@ims.example.org").empty());
+  EXPECT_TRUE(store->registrations_for("sip:alice@ims.example.org").empty());
+  // Next time alice is simply not registered.
+  EXPECT_EQ(deliver(bob.via, request("MESSAGE", "sip:alice@ims.example.org", "bob",
+                                     kOrig + "P-Asserted-Identity: <sip:bob@ims.example.org>\n", 2))
+                .status(),
+            480);
+}
+
+TEST_F(Core, ImpiOfAnUnauthenticatedRegisterComesFromTheHss) {
+  // The IMPI is not the IMPU without "sip:" here; the HSS's IMPU -> IMPI mapping finds it.
+  store->put_subscriber(store::make_subscriber("u00001", "ims.example.org", "secret",
+                                               {"sip:u00001@ims.example.org"}, 1));
+  Ue u{"u00001", "secret", kPcscfA, kPathA, "sip:u1@abc.invalid;transport=ws", "reg-u1"};
+  EXPECT_EQ(deliver(u.via, u.register_text("")).status(), 401);
+}
+
 TEST_F(Core, RoutingRefusals) {
   ASSERT_EQ(register_ue(bob).status(), 200);
   io.take();
