@@ -70,6 +70,12 @@ struct Received {
 
 // What one layer reported; filled on the io thread, read on the test thread.
 struct Inbox {
+  // The layers reporting here are destroyed first: a connection closing as the test ends would
+  // otherwise report into an inbox already gone from the test's stack.
+  std::function<void()> release;
+  ~Inbox() {
+    if (release) release();
+  }
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Received> messages;
@@ -99,9 +105,10 @@ class SipTransportTest : public ::testing::Test {
   }
   template <class F>
   auto on_io(F fn) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto f = task.get_future();
-    asio::post(io_, [&] { task(); });
+    // Shared: the io thread may still be inside the task when get() returns here.
+    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
+    auto f = task->get_future();
+    asio::post(io_, [task] { (*task)(); });
     return f.get();
   }
   void TearDown() override {
@@ -116,6 +123,12 @@ class SipTransportTest : public ::testing::Test {
   SipTransportLayer& make(const std::vector<std::string>& listen, Inbox& inbox,
                           std::shared_ptr<asio::ssl::context> server_tls = nullptr,
                           std::shared_ptr<asio::ssl::context> client_tls = nullptr, SipTransportOptions o = {}) {
+    inbox.release = [this] {
+      on_io([&] {
+        layers_.clear();
+        return 0;
+      });
+    };
     return *on_io([&] {
       layers_.push_back(std::make_unique<SipTransportLayer>(
           io_, listen,

@@ -215,9 +215,10 @@ class WsServerTest : public ::testing::Test {
   }
   template <class F>
   auto on_server(F fn) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto f = task.get_future();
-    asio::post(io_, [&] { task(); });
+    // Shared: the io thread may still be inside the task when get() returns here.
+    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
+    auto f = task->get_future();
+    asio::post(io_, [task] { (*task)(); });
     return f.get();
   }
   // The id of the next connection opened (in order), once on_open has reported it.
