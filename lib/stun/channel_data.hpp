@@ -17,7 +17,7 @@ namespace stun {
 
 constexpr uint16_t kMinChannel = 0x4000;
 constexpr uint16_t kMaxChannel = 0x4FFF;        // RFC 8656 §12: what clients should pick
-constexpr uint16_t kMaxLegacyChannel = 0x7FFE;  // RFC 5766 §11 allowed up to here
+constexpr uint16_t kMaxLegacyChannel = 0x7FFF;  // RFC 5766 §11: 0x4000 through 0x7FFF
 constexpr size_t kChannelDataHeader = 4;
 
 // RFC 8656 reserves 0x5000-0x7FFF, but RFC 5766 clients still in the field (coturn's own
@@ -33,7 +33,7 @@ struct ChannelData {
 };
 
 // Parses a ChannelData message. Over UDP the datagram may carry padding after `Length`; it is
-// ignored. Channels outside 0x4000-0x7FFE are BadAttribute (the server drops them).
+// ignored. Channels outside 0x4000-0x7FFF are BadAttribute (the server drops them).
 base::Result<ChannelData, Error> parse_channel_data(Bytes d);
 
 // Writes the 4-byte header in front of a payload already placed at buf[4..]; returns the whole

@@ -62,7 +62,8 @@ TEST(ChannelData, ValidChannelRange) {
   EXPECT_TRUE(valid_channel(0x4FFF));
   EXPECT_TRUE(valid_channel(0x5000));   // RFC 5766 range, still used by deployed clients
   EXPECT_TRUE(valid_channel(0x7FFE));
-  EXPECT_FALSE(valid_channel(0x7FFF));
+  EXPECT_TRUE(valid_channel(0x7FFF));  // coturn's uclient picks up to here
+  EXPECT_FALSE(valid_channel(0x8000));
   EXPECT_FALSE(valid_channel(0xFFFF));
   for (uint16_t c : {0x4000, 0x4001, 0x4800, 0x4FFF}) {
     auto cd = parse_channel_data(view(channel_data(c, payload(3), false)));
@@ -72,9 +73,8 @@ TEST(ChannelData, ValidChannelRange) {
 }
 
 TEST(ChannelData, ReservedAndOutOfRangeChannelsRejected) {
-  // 0x7FFF was never a channel (RFC 5766 stopped at 0x7FFE); below 0x4000 is STUN's space, above
-  // 0x7FFF is not ChannelData at all.
-  for (uint16_t c : {0x7FFF, 0x3FFF, 0x0001, 0x8000, 0xFFFF}) {
+  // Below 0x4000 is STUN's space; above 0x7FFF is not ChannelData at all.
+  for (uint16_t c : {0x3FFF, 0x0001, 0x8000, 0xFFFF}) {
     auto cd = parse_channel_data(view(channel_data(c, payload(4), false)));
     ASSERT_FALSE(cd.ok()) << std::hex << c;
     EXPECT_EQ(cd.error(), Error::BadAttribute);
@@ -186,8 +186,8 @@ TEST(StreamFramer, InvalidForGarbage) {
   EXPECT_EQ(kind(bytes({0x80, 0x00, 0x00, 0x00})), Kind::Invalid);
   EXPECT_EQ(kind(bytes({0xC0, 0x00, 0x00, 0x00})), Kind::Invalid);
   EXPECT_EQ(kind(bytes({0xFF, 0xFF, 0xFF, 0xFF})), Kind::Invalid);
-  // 0x7FFF was never a channel number.
-  EXPECT_EQ(kind(bytes({0x7F, 0xFF, 0x00, 0x04})), Kind::Invalid);
+  // 0x7FFF is the last RFC 5766 channel number: ChannelData, not garbage.
+  EXPECT_NE(kind(bytes({0x7F, 0xFF, 0x00, 0x04})), Kind::Invalid);
   // STUN length not a multiple of four: known from the first four bytes.
   EXPECT_EQ(kind(bytes({0x00, 0x01, 0x00, 0x05})), Kind::Invalid);
   // STUN header with a bad magic cookie: known once 20 bytes are there.

@@ -498,8 +498,9 @@ TEST_F(TurnLogicTest, ChannelBindRules) {
   EXPECT_EQ(error_of(bind(0x4001, "8.8.4.4:40000")), 400);               // number taken by another peer
   EXPECT_EQ(error_of(bind(0x4002, "8.8.8.8:40000")), 400);               // peer has another number
   EXPECT_EQ(error_of(bind(0x3FFF, "8.8.4.4:40000")), 400);
-  EXPECT_EQ(error_of(bind(0x7FFF, "8.8.4.4:40000")), 400);
+  EXPECT_EQ(error_of(bind(0x8000, "8.8.4.4:40000")), 400);
   EXPECT_EQ(bind(0x5000, "8.8.4.4:40000").cls(), Class::SuccessResponse);  // RFC 5766 range, accepted
+  EXPECT_EQ(bind(0x7FFF, "8.8.4.4:40001").cls(), Class::SuccessResponse);  // its last number too
   EXPECT_EQ(error_of(request(c, Method::ChannelBind, [](stun::Builder& b) { b.add_channel_number(0x4003); })), 400);
 }
 
