@@ -339,26 +339,54 @@ class SqliteStore final : public Store {
   // ---- Registrations ----
 
   void put_registration(const Registration& r) override {
-    if (r.impu.empty() || r.contact.empty() || r.impi.empty())
-      throw Error("store '" + what_ + "': a registration needs an IMPU, an IMPI and a contact");
-    for (auto& p : r.path)
-      if (p.empty() || has_line_break(p)) throw Error("store '" + what_ + "': bad Path value in a registration");
+    check_registration(r);
     Transaction tx(db_, what_);
-    {
-      auto s = stmt(
-          "INSERT INTO registrations (impu, contact, impi, path, instance_id, reg_id, expires_unix, call_id, cseq, "
-          "received, updated_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-          "ON CONFLICT (impu, contact) DO UPDATE SET impi = excluded.impi, path = excluded.path, "
-          "instance_id = excluded.instance_id, reg_id = excluded.reg_id, expires_unix = excluded.expires_unix, "
-          "call_id = excluded.call_id, cseq = excluded.cseq, received = excluded.received, "
-          "updated_unix = excluded.updated_unix");
-      s.text(1, r.impu).text(2, r.contact).text(3, r.impi).text(4, join_lines(r.path)).text(5, r.instance_id);
-      s.int64(6, r.reg_id).int64(7, r.expires_unix).text(8, r.call_id).int64(9, r.cseq).text(10, r.received);
-      s.int64(11, r.updated_unix);
-      s.step("write registration");
-    }
+    write_registration(r);
     bump("registrations");
     tx.commit();
+  }
+
+  GenerationStep apply_registrations(const std::vector<RegistrationChange>& changes) override {
+    for (auto& c : changes)
+      if (c.kind == RegistrationChange::Kind::Put) check_registration(c.reg);
+    Transaction tx(db_, what_);
+    GenerationStep g;
+    g.before = generation("registrations");
+    g.after = g.before;
+    if (changes.empty()) return g;
+    for (auto& c : changes) {
+      switch (c.kind) {
+        case RegistrationChange::Kind::Put: {
+          auto s = stmt("SELECT 1 FROM subscribers WHERE impi = ?1");
+          s.text(1, c.reg.impi);
+          if (s.step("look up a subscriber")) write_registration(c.reg);
+          else ++g.skipped;
+          break;
+        }
+        case RegistrationChange::Kind::Remove: {
+          auto s = stmt("DELETE FROM registrations WHERE impu = ?1 AND contact = ?2");
+          s.text(1, c.reg.impu).text(2, c.reg.contact);
+          s.step("remove registration");
+          break;
+        }
+        case RegistrationChange::Kind::RemoveAll: {
+          auto s = stmt("DELETE FROM registrations WHERE impu = ?1");
+          s.text(1, c.reg.impu);
+          s.step("remove registrations");
+          break;
+        }
+        case RegistrationChange::Kind::Expire: {
+          auto s = stmt("DELETE FROM registrations WHERE expires_unix <= ?1");
+          s.int64(1, c.now_unix);
+          s.step("expire registrations");
+          break;
+        }
+      }
+    }
+    bump("registrations");
+    g.after = generation("registrations");
+    tx.commit();
+    return g;
   }
 
   bool remove_registration(const std::string& impu, const std::string& contact) override {
@@ -526,6 +554,27 @@ class SqliteStore final : public Store {
     s.text(1, impi);
     while (s.step("read IMPUs")) out.push_back(s.col_text(0));
     return out;
+  }
+
+  void check_registration(const Registration& r) {
+    if (r.impu.empty() || r.contact.empty() || r.impi.empty())
+      throw Error("store '" + what_ + "': a registration needs an IMPU, an IMPI and a contact");
+    for (auto& p : r.path)
+      if (p.empty() || has_line_break(p)) throw Error("store '" + what_ + "': bad Path value in a registration");
+  }
+
+  void write_registration(const Registration& r) {
+    auto s = stmt(
+        "INSERT INTO registrations (impu, contact, impi, path, instance_id, reg_id, expires_unix, call_id, cseq, "
+        "received, updated_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (impu, contact) DO UPDATE SET impi = excluded.impi, path = excluded.path, "
+        "instance_id = excluded.instance_id, reg_id = excluded.reg_id, expires_unix = excluded.expires_unix, "
+        "call_id = excluded.call_id, cseq = excluded.cseq, received = excluded.received, "
+        "updated_unix = excluded.updated_unix");
+    s.text(1, r.impu).text(2, r.contact).text(3, r.impi).text(4, join_lines(r.path)).text(5, r.instance_id);
+    s.int64(6, r.reg_id).int64(7, r.expires_unix).text(8, r.call_id).int64(9, r.cseq).text(10, r.received);
+    s.int64(11, r.updated_unix);
+    s.step("write registration");
   }
 
   Registration read_registration(Stmt& s) {

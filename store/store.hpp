@@ -96,6 +96,22 @@ struct TurnCredentialRecord {
   friend bool operator==(const TurnCredentialRecord&, const TurnCredentialRecord&) = default;
 };
 
+// One change to the location service, for Store::apply_registrations().
+struct RegistrationChange {
+  enum class Kind { Put, Remove, RemoveAll, Expire };
+  Kind kind = Kind::Put;
+  Registration reg;      // Put: the binding; Remove: its impu and contact; RemoveAll: its impu
+  int64_t now_unix = 0;  // Expire: bindings with expires_unix <= now_unix
+};
+
+// The registrations change counter around one apply_registrations(): `before` equal to what the
+// caller last saw means nobody else changed the registrations in between.
+struct GenerationStep {
+  uint64_t before = 0;
+  uint64_t after = 0;
+  size_t skipped = 0;  // Puts whose subscriber was gone
+};
+
 class Store {
  public:
   // "sqlite://./var/webims.db" (relative to the current directory), "sqlite:///abs/path.db",
@@ -148,6 +164,9 @@ class Store {
   virtual size_t expire_registrations(int64_t now_unix) = 0;
   // Changes whenever any process changes the registrations, in the same transaction.
   virtual uint64_t registrations_generation() = 0;
+  // The changes in order, in one transaction that moves the generation once: how the registrar
+  // writes behind. A Put whose subscriber is gone (removed meanwhile) is skipped, not an error.
+  virtual GenerationStep apply_registrations(const std::vector<RegistrationChange>& changes) = 0;
 
   // ---- Solution 1 accountability ----
   // Insert, or replace the record with the same Tid.

@@ -495,6 +495,42 @@ TEST(Registrations, UpsertListRemoveExpire) {
   EXPECT_THROW(st->put_registration(bad), Error);
 }
 
+TEST(Registrations, AppliedInOneTransactionInOrder) {
+  TempDir t;
+  auto st = Store::open(t.url("batch.db"));
+  auto other = Store::open(t.url("batch.db"));
+  st->put_subscriber(alice());
+  const std::string impu = "sip:alice@ims.example.org";
+  auto r1 = binding(impu, "sip:a@x.invalid;transport=ws", 1000);
+  auto r2 = binding(impu, "sip:b@y.invalid;transport=ws", 2000);
+  auto r3 = binding("tel:+15551234", "sip:c@z.invalid", 3000);
+  using K = RegistrationChange::Kind;
+  uint64_t g0 = st->registrations_generation();
+  auto g = st->apply_registrations({{K::Put, r1, 0}, {K::Put, r2, 0}, {K::Put, r3, 0}, {K::Remove, r1, 0}});
+  EXPECT_EQ(g.before, g0);
+  EXPECT_EQ(g.after, g0 + 1);  // one step for the whole batch
+  EXPECT_EQ(other->list_registrations(), (std::vector<Registration>{r2, r3}));
+  // Another writer in between shows as before != what we saw last.
+  other->remove_registrations("tel:+15551234");
+  r2.cseq = 9;
+  g = st->apply_registrations({{K::Put, r2, 0}, {K::Expire, {}, 1500}});
+  EXPECT_EQ(g.before, g0 + 2);
+  EXPECT_EQ(st->list_registrations(), std::vector<Registration>{r2});
+  EXPECT_EQ(st->apply_registrations({}).after, g.after);  // nothing to do: no step
+  // A binding whose subscriber went away meanwhile is skipped; the rest of the batch lands.
+  auto stray = binding("sip:bob@ims.example.org", "sip:b@x", 5000);
+  stray.impi = "bob@ims.example.org";
+  g = st->apply_registrations({{K::Put, stray, 0}, {K::RemoveAll, r2, 0}});
+  EXPECT_GT(g.after, g.before);
+  EXPECT_EQ(g.skipped, 1u);
+  EXPECT_TRUE(st->list_registrations().empty());
+  // A value that cannot round-trip fails the whole batch before anything is written.
+  auto bad = binding(impu, "sip:a@x", 1);
+  bad.path = {"<sip:a>\n<sip:b>"};
+  EXPECT_THROW(st->apply_registrations({{K::Put, r1, 0}, {K::Put, bad, 0}}), Error);
+  EXPECT_TRUE(st->list_registrations().empty());
+}
+
 TEST(Registrations, SurviveRestartAndAreSeenByOthers) {
   TempDir t;
   auto r = binding("sip:alice@ims.example.org", "sip:a@x.invalid;transport=ws", 1000);

@@ -26,6 +26,10 @@ void CoreConfig::describe(Binder& b) {
   b.field("default_expires", default_expires, "Registration lifetime when the REGISTER asks for none.");
   b.field("max_contacts", max_contacts, "Bindings per IMPU; beyond, the least recently refreshed is dropped.");
   b.field("max_aka_challenges", max_aka_challenges, "AKA vectors kept for outstanding challenges (memory bound).");
+  b.field("registration_write_delay", registration_write_delay,
+          "Registration changes are written to the store in one transaction at most this long after they\n"
+          "happen (write-behind; they are in memory and answered at once). A clean stop writes them; a crash\n"
+          "loses at most this window. \"0s\": every change is written before its 200 OK.");
   b.field("control_listen", control_listen, "HTTP listener for /metrics and /health. Empty: none.");
 }
 
@@ -67,6 +71,8 @@ void CoreConfig::validate() const {
   for (auto& a : digest_algorithms)
     if (a != "MD5" && a != "SHA-256") errs.push_back("[core] digest_algorithms: \"" + a + "\" is not \"MD5\" or \"SHA-256\"");
   if (nonce_lifetime < std::chrono::seconds(10)) errs.push_back("[core] nonce_lifetime must be at least 10s");
+  if (registration_write_delay < Duration(0) || registration_write_delay > std::chrono::seconds(10))
+    errs.push_back("[core] registration_write_delay must lie between 0s and 10s");
   if (min_expires < std::chrono::seconds(1)) errs.push_back("[core] min_expires must be at least 1s");
   if (max_expires < min_expires) errs.push_back("[core] max_expires must be >= min_expires");
   if (default_expires < min_expires || default_expires > max_expires)

@@ -26,6 +26,7 @@ struct CoreConfig {
   Duration default_expires = std::chrono::hours(1);
   int max_contacts = 10;
   int max_aka_challenges = 100000;
+  Duration registration_write_delay = std::chrono::milliseconds(100);
   std::string control_listen = "http://127.0.0.1:5080";
 
   void describe(base::config::Binder& b);

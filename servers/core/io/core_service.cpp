@@ -170,6 +170,14 @@ void CoreService::stop() {
   if (stopped_) return;
   stopped_ = true;
   timer_.cancel();
+  if (logic_) {
+    try {
+      logic_->flush_store();  // write-behind registration changes go to the store before we exit
+    } catch (const std::exception& e) {
+      LOG_ERROR(kLog) << "store: " << e.what() << "; " << logic_->unwritten_changes()
+                      << " registration change(s) not written";
+    }
+  }
   if (sip_) sip_->close();
   if (http_) http_->stop();
 }

@@ -10,6 +10,14 @@ namespace core {
 namespace {
 
 constexpr const char* kLog = "core";
+constexpr size_t kMaxCachedSubscribers = 200000;  // beyond, the cache starts over (memory bound)
+
+store::RegistrationChange removal(const std::string& impu, const std::string& contact) {
+  store::RegistrationChange c{store::RegistrationChange::Kind::Remove, {}, 0};
+  c.reg.impu = impu;
+  c.reg.contact = contact;
+  return c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -90,7 +98,13 @@ CoreLogic::CoreLogic(const CoreConfig& cfg, std::vector<LocalAddress> local, sto
   load(now);
 }
 
-CoreLogic::~CoreLogic() = default;
+CoreLogic::~CoreLogic() {
+  try {
+    flush_store();
+  } catch (const std::exception& e) {
+    LOG_ERROR(kLog) << "store: " << e.what() << "; " << pending_.size() << " registration change(s) not written";
+  }
+}
 
 void CoreLogic::send(const sip::Hop& to, const sip::Message& msg) {
   if (msg.is_response()) {
@@ -133,6 +147,7 @@ void CoreLogic::reply(const sip::Hop& from, const sip::Message& req, int status,
 // Entry points
 
 void CoreLogic::on_message(const sip::Hop& from, sip::Message msg, const base::Now& now) {
+  last_steady_ = now.steady;
   if (from.flow) live_flows_.insert(from.flow);
   if (proxy_.on_message(from, msg, now) != sip::ProxyCore::Inbound::Request) return;
   try {
@@ -161,7 +176,15 @@ void CoreLogic::handle(const sip::Hop& from, sip::Message& msg, const base::Now&
 }
 
 void CoreLogic::on_timer(const base::Now& now) {
+  last_steady_ = now.steady;
   proxy_.on_timer(now);
+  if (!pending_.empty() && now.steady >= pending_since_ + cfg_.registration_write_delay) {
+    try {
+      flush_store();
+    } catch (const store::Error& e) {
+      LOG_WARN(kLog) << "store: " << e.what() << "; " << pending_.size() << " registration change(s) kept for the next try";
+    }
+  }
   if (now.steady >= next_housekeeping_) {
     next_housekeeping_ = now.steady + std::chrono::seconds(1);
     auth_.on_timer(now);
@@ -175,7 +198,8 @@ void CoreLogic::on_timer(const base::Now& now) {
 
 std::optional<base::SteadyTime> CoreLogic::next_timer() {
   auto p = proxy_.next_timer();
-  if (!p || *p > next_housekeeping_) return next_housekeeping_;
+  if (!p || *p > next_housekeeping_) p = next_housekeeping_;
+  if (!pending_.empty()) p = std::min(*p, pending_since_ + cfg_.registration_write_delay);
   return p;
 }
 
@@ -218,13 +242,14 @@ void CoreLogic::handle_register(const sip::Hop& from, sip::Message& req, const b
   }
   std::optional<std::string> impi;
   if (creds && !creds->username.empty()) impi = creds->username;
-  else if (auto owner = store_.impi_for_impu(*impu)) impi = *owner;  // the HSS knows the IMPU's IMPI
+  else if (auto owner = impi_for_impu(*impu)) impi = *owner;  // the HSS knows the IMPU's IMPI
   else impi = impi_from_impu(to->uri);  // NOTE 5: derived from the IMPU
   if (!impi) {
     forbid("Private identity unknown", AuthFailure::UnknownUser);
     return;
   }
-  auto sub = store_.find_subscriber(*impi);
+  check_subscribers();
+  const store::Subscriber* sub = subscriber(*impi);
   if (!sub) {
     forbid("Unknown user", AuthFailure::UnknownUser);
     return;
@@ -304,7 +329,9 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
       for (auto& c : gone) drop_binding(impu, c);
       changed = true;
     }
-    store_.remove_registrations(impu);
+    store::RegistrationChange all{store::RegistrationChange::Kind::RemoveAll, {}, 0};
+    all.reg.impu = impu;
+    write(std::move(all));
     list.clear();
   }
   struct Change {
@@ -351,7 +378,7 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
   for (auto& ch : changes) {
     if (ch.expires == 0) {
       drop_binding(impu, ch.contact);
-      store_.remove_registration(impu, ch.contact);
+      write(removal(impu, ch.contact));
       changed = true;
       continue;
     }
@@ -365,7 +392,7 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
             replaced.push_back(b.contact);
       for (auto& c : replaced) {
         drop_binding(impu, c);
-        store_.remove_registration(impu, c);
+        write(removal(impu, c));
       }
     }
     store::Registration r;
@@ -380,8 +407,8 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
     r.cseq = cseq;
     r.received = from.to_string();
     r.updated_unix = now.unix_s;
-    store_.put_registration(r);
     put_binding(r);
+    write({store::RegistrationChange::Kind::Put, std::move(r), 0});
     changed = true;
   }
   // Bound per IMPU: the least recently refreshed binding goes first.
@@ -392,10 +419,9 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
     });
     std::string c = oldest->contact;
     drop_binding(impu, c);
-    store_.remove_registration(impu, c);
+    write(removal(impu, c));
     it = by_impu_.find(impu);
   }
-  if (changed) seen_generation_ = store_.registrations_generation();
 
   // 200 OK (RFC 3261 §10.3 step 8, RFC 3327 §5.3, RFC 3608 §6, RFC 3455 §4.1).
   sip::Message ok = proxy_.make_local_response(req, 200);
@@ -462,6 +488,7 @@ void CoreLogic::drop_binding(const std::string& impu, const std::string& contact
 }
 
 void CoreLogic::load(const base::Now& now) {
+  flush_store();  // our own changes first, or the reload would lose them
   seen_generation_ = store_.registrations_generation();
   by_impu_.clear();
   expiry_.clear();
@@ -471,6 +498,7 @@ void CoreLogic::load(const base::Now& now) {
 }
 
 void CoreLogic::poll_store(const base::Now& now) {
+  flush_store();
   if (store_.registrations_generation() == seen_generation_) return;
   load(now);
   LOG_INFO(kLog) << "registrations reloaded from the store: " << binding_count_ << " binding(s)";
@@ -484,7 +512,48 @@ void CoreLogic::expire(const base::Now& now) {
     drop_binding(impu, contact);
     any = true;
   }
-  if (any && store_.expire_registrations(now.unix_s) > 0) seen_generation_ = store_.registrations_generation();
+  if (any) write({store::RegistrationChange::Kind::Expire, {}, now.unix_s});
+}
+
+void CoreLogic::write(store::RegistrationChange c) {
+  if (pending_.empty()) pending_since_ = last_steady_;
+  pending_.push_back(std::move(c));
+  // Immediate when configured so, and in bounded batches under load.
+  if (cfg_.registration_write_delay.count() == 0 || pending_.size() >= 1024) flush_store();
+}
+
+void CoreLogic::flush_store() {
+  if (pending_.empty()) return;
+  auto g = store_.apply_registrations(pending_);
+  // Nobody else wrote since we last looked: our view is the store's. Otherwise (or when a binding
+  // could not be written because its subscriber is gone) poll_store() reloads.
+  if (g.before == seen_generation_ && g.skipped == 0) seen_generation_ = g.after;
+  pending_.clear();
+}
+
+void CoreLogic::check_subscribers() {
+  uint64_t g = store_.subscribers_generation();
+  if (g == subscribers_generation_) return;
+  subscribers_.clear();
+  impi_of_impu_.clear();
+  subscribers_generation_ = g;
+}
+
+const store::Subscriber* CoreLogic::subscriber(const std::string& impi) {
+  if (auto it = subscribers_.find(impi); it != subscribers_.end()) return &it->second;
+  auto s = store_.find_subscriber(impi);
+  if (!s) return nullptr;  // unknown ones are not cached: an added subscriber registers at once
+  if (subscribers_.size() >= kMaxCachedSubscribers) subscribers_.clear();
+  return &subscribers_.emplace(impi, std::move(*s)).first->second;
+}
+
+std::optional<std::string> CoreLogic::impi_for_impu(const std::string& impu) {
+  if (auto it = impi_of_impu_.find(impu); it != impi_of_impu_.end()) return it->second;
+  auto i = store_.impi_for_impu(impu);
+  if (!i) return std::nullopt;
+  if (impi_of_impu_.size() >= kMaxCachedSubscribers) impi_of_impu_.clear();
+  impi_of_impu_.emplace(impu, *i);
+  return i;
 }
 
 std::vector<const store::Registration*> CoreLogic::reachable(const store::Subscriber& sub) const {
@@ -549,9 +618,10 @@ void CoreLogic::route(const sip::Hop& from, sip::Message& req, bool originating,
       served = canonical_impu(pai->front().uri);
     else if (auto f = req.from())
       served = canonical_impu(f->uri);
-    std::optional<store::Subscriber> sub;
+    check_subscribers();
+    const store::Subscriber* sub = nullptr;
     if (served)
-      if (auto impi = store_.impi_for_impu(*served)) sub = store_.find_subscriber(*impi);
+      if (auto impi = impi_for_impu(*served)) sub = subscriber(*impi);
     if (!sub || reachable(*sub).empty()) {
       reply(from, req, 403, "Originating user not registered");
       return;
@@ -571,10 +641,11 @@ void CoreLogic::route(const sip::Hop& from, sip::Message& req, bool originating,
     return;
   }
   auto target = canonical_impu(*ruri);
+  check_subscribers();
   std::optional<std::string> impi;
-  if (target) impi = store_.impi_for_impu(*target);
-  std::optional<store::Subscriber> sub;
-  if (impi) sub = store_.find_subscriber(*impi);
+  if (target) impi = impi_for_impu(*target);
+  const store::Subscriber* sub = nullptr;
+  if (impi) sub = subscriber(*impi);
   if (!sub) {
     reply(from, req, 404, "Not Found");
     return;
@@ -611,12 +682,8 @@ void CoreLogic::on_branch_final(const sip::ForwardContext& ctx, size_t target, i
   if (it == forwarded_.end() || target >= it->second.size()) return;
   const auto& [impu, contact] = it->second[target];
   LOG_INFO("core") << "flow to " << contact << " of " << impu << " failed (430): binding removed";
+  write(removal(impu, contact));
   drop_binding(impu, contact);
-  try {
-    store_.remove_registration(impu, contact);
-  } catch (const std::exception& e) {
-    LOG_WARN("core") << "store: " << e.what();
-  }
 }
 
 void CoreLogic::on_response(const sip::ForwardContext& ctx, sip::Message& response) {

@@ -88,6 +88,10 @@ class CoreLogic final : public sip::ProxyUser {
   void on_flow_closed(uint64_t flow, const base::Now& now);
   // Reloads the bindings when another process changed them (e.g. `webims admin subscriber remove`).
   void poll_store(const base::Now& now);
+  // Writes the registration changes not yet in the store (see registration_write_delay). Call on a
+  // clean stop; the destructor does too. Throws store::Error (the changes stay queued).
+  void flush_store();
+  size_t unwritten_changes() const { return pending_.size(); }
 
   void set_tna_policy(TnaPolicy p) { tna_policy_ = std::move(p); }
   size_t registration_count() const { return binding_count_; }
@@ -122,6 +126,14 @@ class CoreLogic final : public sip::ProxyUser {
   std::vector<const store::Registration*> reachable(const store::Subscriber& sub) const;
   std::optional<sip::Hop> hop_for(const store::Registration& b) const;
 
+  // The HSS lookups of every request, cached while the store's subscribers generation stays put
+  // (checked once per request: one indexed read instead of several). Null/empty when unknown.
+  void check_subscribers();
+  const store::Subscriber* subscriber(const std::string& impi);
+  std::optional<std::string> impi_for_impu(const std::string& impu);
+  // Queues a change for the store; written by flush_store() within registration_write_delay.
+  void write(store::RegistrationChange c);
+
   void put_binding(const store::Registration& r);
   void drop_binding(const std::string& impu, const std::string& contact);
   void load(const base::Now& now);
@@ -146,6 +158,12 @@ class CoreLogic final : public sip::ProxyUser {
   size_t binding_count_ = 0;
   uint64_t seen_generation_ = 0;
   std::unordered_set<uint64_t> live_flows_;
+  std::vector<store::RegistrationChange> pending_;
+  base::SteadyTime pending_since_{};
+  base::SteadyTime last_steady_{};
+  std::unordered_map<std::string, store::Subscriber> subscribers_;  // by IMPI
+  std::unordered_map<std::string, std::string> impi_of_impu_;
+  uint64_t subscribers_generation_ = 0;
   base::SteadyTime next_housekeeping_{};
 };
 

@@ -215,6 +215,14 @@ TEST_F(Core, DigestMd5Registration) {
   EXPECT_EQ(ok.count(sip::HeaderId::Via), 2u);
   EXPECT_FALSE(ok.to()->tag().empty());
 
+  // Written behind: answered at once, in the store within registration_write_delay (100 ms).
+  EXPECT_TRUE(store->registrations_for("sip:alice@ims.example.org").empty());
+  EXPECT_EQ(core().unwritten_changes(), 1u);
+  ASSERT_LE(*core().next_timer(), now.steady + std::chrono::milliseconds(100));
+  core().on_timer(base::Now{now.steady + std::chrono::milliseconds(99), now.unix_s});
+  EXPECT_EQ(core().unwritten_changes(), 1u);
+  core().on_timer(base::Now{now.steady + std::chrono::milliseconds(100), now.unix_s});
+  EXPECT_EQ(core().unwritten_changes(), 0u);
   auto regs = store->registrations_for("sip:alice@ims.example.org");
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].impi, "alice@ims.example.org");
@@ -597,6 +605,28 @@ TEST_F(Core, RegistrationsSurviveRestart) {
   logic.reset();
   store.reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(Core, WriteThroughWhenNoDelayAndWriteBehindOnStop) {
+  cfg.registration_write_delay = std::chrono::milliseconds(0);
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  EXPECT_EQ(store->registrations_for("sip:alice@ims.example.org").size(), 1u);  // before any timer
+  logic.reset();
+  cfg.registration_write_delay = std::chrono::seconds(5);
+  ASSERT_EQ(register_ue(bob).status(), 200);
+  EXPECT_TRUE(store->registrations_for("sip:bob@ims.example.org").empty());
+  logic.reset();  // a clean stop writes what is queued
+  EXPECT_EQ(store->registrations_for("sip:bob@ims.example.org").size(), 1u);
+}
+
+TEST_F(Core, AdminChangesToSubscribersAreSeenAtOnce) {
+  ASSERT_EQ(register_ue(alice).status(), 200);  // alice's subscription is cached now
+  store->put_subscriber(store::make_subscriber("alice@ims.example.org", "ims.example.org", "new-pw",
+                                               {"sip:alice@ims.example.org"}, 1));
+  Ue changed = alice;
+  EXPECT_NE(register_ue(changed).status(), 200);  // the old password no longer works
+  changed.password = "new-pw";
+  EXPECT_EQ(register_ue(changed).status(), 200);
 }
 
 TEST_F(Core, AdminRemovalIsPickedUp) {
