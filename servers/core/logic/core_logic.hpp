@@ -127,7 +127,8 @@ class CoreLogic final : public sip::ProxyUser {
   std::optional<sip::Hop> hop_for(const store::Registration& b) const;
 
   // The HSS lookups of every request, cached while the store's subscribers generation stays put
-  // (checked once per request: one indexed read instead of several). Null/empty when unknown.
+  // (checked at most every 100 ms; a changed or removed subscriber is seen within that). Null/empty
+  // when unknown.
   void check_subscribers();
   const store::Subscriber* subscriber(const std::string& impi);
   std::optional<std::string> impi_for_impu(const std::string& impu);
@@ -164,6 +165,7 @@ class CoreLogic final : public sip::ProxyUser {
   std::unordered_map<std::string, store::Subscriber> subscribers_;  // by IMPI
   std::unordered_map<std::string, std::string> impi_of_impu_;
   uint64_t subscribers_generation_ = 0;
+  base::SteadyTime subscribers_checked_{};
   base::SteadyTime next_housekeeping_{};
 };
 
