@@ -519,7 +519,7 @@ void SipState::on_datagram(UdpListener& l, size_t n) {
     return;
   }
   udp::endpoint back = l.from;
-  auto reply = [this, &l, back](std::string b) {
+  auto reply = [&l, back](std::string b) {
     error_code ec;
     l.socket.send_to(asio::buffer(b), back, 0, ec);
     if (ec) LOG_DEBUG("sip") << "UDP send to " << to_endpoint(back).to_string() << ": " << ec.message();
