@@ -10,14 +10,14 @@
 # kB per registered idle WSS connection, and whether memory stays flat while they are held.
 #
 # usage: bench/sip_compare.sh [--reps 3] [--conns 100] [--seconds 10] [--binary build/webims]
-#                             [--memory] [--wics 10000] [--hold 60] [--out DIR]
+#                             [--memory | --memory-only] [--wics 10000] [--hold 60] [--out DIR]
 # needs: kamailio + websocket/tls modules (scripts/setup.sh installs them), g++, libssl-dev, python3
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPS=3; CONNS=100; SECS=10; BIN=$HERE/../build/webims; OUT=/tmp/sip_compare.$$; MEMORY=0; WICS=10000; HOLD=60
 while [ $# -gt 0 ]; do case "$1" in
   --reps) REPS=$2; shift 2;; --conns) CONNS=$2; shift 2;; --seconds) SECS=$2; shift 2;;
-  --binary) BIN=$(readlink -f "$2"); shift 2;; --out) OUT=$2; shift 2;; --memory) MEMORY=1; shift;;
+  --binary) BIN=$(readlink -f "$2"); shift 2;; --out) OUT=$2; shift 2;; --memory) MEMORY=1; shift;; --memory-only) MEMORY=2; shift;;
   --wics) WICS=$2; shift 2;; --hold) HOLD=$2; shift 2;;
   -h|--help) sed -n '2,14p' "$0"; exit 0;;
   *) echo "unknown argument $1" >&2; exit 2;; esac; done
@@ -33,6 +33,7 @@ run() {  # name target tls server-cmd
   bash "$HERE/sip/sipws_bench.sh" --target "$target" $tls --server-cmd "$cmd" --conns "$CONNS" --max-s "$SECS" \
     --reps "$REPS" --pass secret --out "$OUT/$name" > "$OUT/$name.txt" 2>&1
 }
+if [ "$MEMORY" != 2 ]; then
 # Provision the webims users once before timing anything (the server script does it on first start).
 bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$CONNS" "$BIN" > "$OUT/provision.log" 2>&1 &
 prov=$!; sleep 1; kill $prov 2>/dev/null; wait $prov 2>/dev/null
@@ -70,8 +71,9 @@ for t in ("ws", "wss"):
         fmt = lambda x: f"{x[0]:.1f} [{x[1]:.1f}-{x[2]:.1f}]"
         print(f"{t + ' ' + label:44} {fmt(a):>22} {fmt(b):>22} {ratio:>16.2f}")
 PY
+fi
 
-[ "$MEMORY" = 1 ] || exit 0
+[ "$MEMORY" = 0 ] && exit 0
 echo
 echo "# memory: $WICS registered WICs over WSS held $HOLD s (webims wic load --idle)"
 DIR=/tmp/webims-sip-bench.5090
@@ -81,22 +83,26 @@ for i in $(seq 1 2400); do ss -ltn | grep -q "127.0.0.1:5091 " && break; sleep 0
 sleep 1
 children() { cat /proc/"$srv"/task/"$srv"/children 2>/dev/null; }
 rss() { local s=0; for p in $(children); do s=$((s + $(awk '/^VmRSS:/{print $2}' /proc/"$p"/status))); done; echo $s; }
+each() { for p in $(children); do printf '%s=%s ' "$(awk '{print $2}' /proc/"$p"/cmdline 2>/dev/null | tr '\0' ' ' | cut -d' ' -f2)" "$(awk '/^VmRSS:/{print $2}' /proc/"$p"/status)"; done; }
 users=$OUT/users.txt
 for i in $(seq 0 $((WICS - 1))); do printf 'sip:u%05d@example.org secret u%05d\n' "$i" "$i"; done > "$users"
-rss0=$(rss)
+rss0=$(rss); each0=$(each)
 ulimit -n "$(ulimit -Hn)"
 "$BIN" wic load --url wss://127.0.0.1:5091 --origin http://127.0.0.1 --ca-file "$DIR/tls/ca.pem" --users "$users" \
-  --concurrency "$WICS" --idle --duration "$HOLD" --expires 600 --timeout 60 > "$OUT/memory-load.txt" 2>&1 &
+  --concurrency "$WICS" --idle --duration "$HOLD" --timeout 60 > "$OUT/memory-load.txt" 2>&1 &
 load=$!
 samples=()
 t=0
 while kill -0 $load 2>/dev/null; do
   sleep 5; t=$((t + 5))
   samples+=("$t $(rss)")
+  last_each=$(each)
 done
 wait $load
 kill -TERM "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 cat "$OUT/memory-load.txt"
+echo "rss_kb_by_process_before: $each0"
+echo "rss_kb_by_process_held: $last_each"
 printf '%s\n' "${samples[@]}" > "$OUT/memory-samples.txt"
 python3 - "$OUT/memory-samples.txt" "$rss0" "$WICS" "$HOLD" "$OUT/memory-load.txt" <<'PY'
 import sys, re

@@ -439,7 +439,7 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
 
   void upgrade() {
     lowest().expires_never();  // the websocket stream runs its own timers from here
-    buffer_.clear();
+    buffer_ = {};  // the handshake's buffer is not needed again: give its memory back
     ws_.emplace(std::move(*raw_));
     raw_.reset();
     websocket::stream_base::timeout t{};
@@ -506,6 +506,7 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     }
     std::string text = beast::buffers_to_string(rbuf_.data());
     rbuf_.clear();
+    if (rbuf_.capacity() > 8192) rbuf_.shrink_to_fit();  // one large message does not stay resident
     if (open_ && !close_started_ && !close_pending_ && !st_->stopped && st_->on_message) {
       auto self = this->shared_from_this();
       st_->on_message(id_, std::move(text));
