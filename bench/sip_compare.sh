@@ -34,10 +34,8 @@ run() {  # name target tls server-cmd
     --reps "$REPS" --pass secret --out "$OUT/$name" > "$OUT/$name.txt" 2>&1
 }
 if [ "$MEMORY" != 2 ]; then
-# Provision the webims users once before timing anything (the server script does it on first start).
-bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$CONNS" "$BIN" > "$OUT/provision.log" 2>&1 &
-prov=$!; sleep 1; kill $prov 2>/dev/null; wait $prov 2>/dev/null
-for i in $(seq 1 600); do [ -e "/tmp/webims-sip-bench.5090/provisioned.$CONNS" ] && break; sleep 0.5; done
+# Provision the webims users once before timing anything.
+PROVISION_ONLY=1 bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$CONNS" "$BIN" > "$OUT/provision.log" 2>&1
 run kamailio_ws 127.0.0.1:5080 "" "$HERE/sip/sipws_server.sh 5080 1 0 2"
 run webims_ws 127.0.0.1:5090 "" "$HERE/sip/webims_sip_server.sh 5090 0 $CONNS $BIN"
 run kamailio_wss 127.0.0.1:5081 --tls "$HERE/sip/sipws_server.sh 5080 1 5081 2"
@@ -55,8 +53,10 @@ def load(name):
             try: reps.setdefault(int(m.group(1)), {})[m.group(2)] = float(m.group(3))
             except ValueError: pass
     return reps
+def failed(reps):  # a repetition in which the server stopped serving (crashed, lost every connection)
+    return sum(1 for r in reps.values() if r.get("registrations_ok", 0) == 0)
 def med(reps, key):
-    v = [r[key] for r in reps.values() if key in r]
+    v = [r[key] for r in reps.values() if key in r and r.get("registrations_ok", 0) > 0]
     return (statistics.median(v), min(v), max(v)) if v else (float("nan"),) * 3
 print(f"{'figure (median [min-max] of reps)':44} {'kamailio':>22} {'webims':>22} {'webims/kamailio':>16}")
 for t in ("ws", "wss"):
@@ -70,6 +70,7 @@ for t in ("ws", "wss"):
         ratio = b[0] / a[0] if a[0] else float("nan")
         fmt = lambda x: f"{x[0]:.1f} [{x[1]:.1f}-{x[2]:.1f}]"
         print(f"{t + ' ' + label:44} {fmt(a):>22} {fmt(b):>22} {ratio:>16.2f}")
+    print(f"{t + ' repetitions that failed (excluded above)':44} {failed(k):>22} {failed(w):>22}")
 PY
 fi
 
@@ -77,13 +78,17 @@ fi
 echo
 echo "# memory: $WICS registered WICs over WSS held $HOLD s (webims wic load --idle)"
 DIR=/tmp/webims-sip-bench.5090
+if ss -ltn | grep -qE "127.0.0.1:509[0-3] "; then echo "ports 5090-5093 are in use: stop what runs there first" >&2; exit 1; fi
+PROVISION_ONLY=1 bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$WICS" "$BIN" > "$OUT/memory-provision.log" 2>&1
 setsid bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$WICS" "$BIN" > "$OUT/memory-server.log" 2>&1 &
 srv=$!
 for i in $(seq 1 2400); do ss -ltn | grep -q "127.0.0.1:5091 " && break; sleep 0.5; done
 sleep 1
-children() { cat /proc/"$srv"/task/"$srv"/children 2>/dev/null; }
-rss() { local s=0; for p in $(children); do s=$((s + $(awk '/^VmRSS:/{print $2}' /proc/"$p"/status))); done; echo $s; }
-each() { for p in $(children); do printf '%s=%s ' "$(awk '{print $2}' /proc/"$p"/cmdline 2>/dev/null | tr '\0' ' ' | cut -d' ' -f2)" "$(awk '/^VmRSS:/{print $2}' /proc/"$p"/status)"; done; }
+core=$(pgrep -f "webims core --config $DIR/webims.toml"); pcscf=$(pgrep -f "webims pcscf --config $DIR/webims.toml")
+[ -n "$core" ] && [ -n "$pcscf" ] || { echo "webims core/pcscf did not start: $OUT/memory-server.log" >&2; kill -TERM "$srv"; exit 1; }
+kb() { awk '/^VmRSS:/{print $2}' /proc/"$1"/status 2>/dev/null || echo 0; }
+rss() { echo $(( $(kb "$core") + $(kb "$pcscf") )); }
+each() { echo "core=$(kb "$core") pcscf=$(kb "$pcscf")"; }
 users=$OUT/users.txt
 for i in $(seq 0 $((WICS - 1))); do printf 'sip:u%05d@example.org secret u%05d\n' "$i" "$i"; done > "$users"
 rss0=$(rss); each0=$(each)

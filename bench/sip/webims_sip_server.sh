@@ -3,7 +3,8 @@
 # SIP-over-WebSocket REGISTER benchmark, configured like ../sip/sipws_server.sh's Kamailio: loopback,
 # WS on WS_PORT and/or WSS on TLS_PORT, Digest MD5 qop=auth for users u00000... with password
 # "secret" in domain example.org. This script's PID and its two children are what gets measured.
-# usage: webims_sip_server.sh [ws_port=5080] [tls_port=0 (off) | PORT] [users=1000] [binary=build/webims] [mode=split|one]
+# usage: webims_sip_server.sh [ws_port=5080] [tls_port=0 (off) | PORT] [users=1000] [binary=build/webims]
+# PROVISION_ONLY=1 in the environment: provision the users and exit.
 set -euo pipefail
 WSPORT=${1:-5080}; TLSPORT=${2:-0}; USERS=${3:-1000}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +44,7 @@ if [ ! -s "$DIR/provisioned.$USERS" ]; then
   done < "$DIR/provision.txt"
   touch "$DIR/provisioned.$USERS"
 fi
+[ "${PROVISION_ONLY:-0}" = 1 ] && exit 0
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' TERM INT EXIT
 "$BIN" core --config "$DIR/webims.toml" & pids+=($!)
