@@ -33,7 +33,7 @@ next_hop = "sip:127.0.0.1:$((WSPORT + 2));transport=tcp"
 control_listen = ""
 TOML
 # Subscribers once: the generator registers u00000..u<conns-1> with password "secret".
-if [ ! -s "$DIR/provisioned.$USERS" ]; then
+if [ ! -e "$DIR/provisioned.$USERS" ]; then
   for i in $(seq 0 $((USERS - 1))); do
     u=$(printf 'u%05d' "$i")
     echo "subscriber add --impi $u --impu sip:$u@example.org --password secret"

@@ -378,6 +378,39 @@ TEST_F(SipTransportTest, StreamSplitIntoSingleBytes) {
   EXPECT_EQ(m1->from.remote, raw.local());
 }
 
+TEST_F(SipTransportTest, FullSendQueueRefusesMessagesButKeepsTheConnection) {
+  // A peer that accepts and does not read yet: the queue toward it fills up.
+  asio::io_context pio;
+  tcp::acceptor acc(pio, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto peer_ep = *base::Endpoint::parse("127.0.0.1:" + std::to_string(acc.local_endpoint().port()));
+  Inbox in;
+  auto& b = make({}, in);
+  std::string big = request(1, "call-big", std::string(60000, 'x'));
+  size_t accepted = 0;
+  bool refused = false;
+  for (int i = 0; i < 1000 && !refused; ++i) {  // 60 MB would be far beyond the cap
+    if (send(b, {SipTransport::Tcp, peer_ep, {}, 0}, big)) ++accepted;
+    else refused = true;
+  }
+  ASSERT_TRUE(refused);
+  EXPECT_GT(accepted, 100u);
+  EXPECT_FALSE(in.wait_closed(0, 200ms));  // the connection and what it queued are still there
+  // The peer reads everything: every accepted message arrives, and sending works again.
+  tcp::socket s(pio);
+  acc.accept(s);
+  size_t want = accepted * big.size(), got = 0;
+  std::vector<char> buf(1 << 16);
+  timeval tv{10, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (got < want) {
+    ssize_t n = ::recv(s.native_handle(), buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    got += size_t(n);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(send(b, {SipTransport::Tcp, peer_ep, {}, 0}, request(2)));
+}
+
 TEST_F(SipTransportTest, CrlfKeepAliveAnswered) {
   Inbox in;
   auto& a = make({"tcp://127.0.0.1:0"}, in);
