@@ -1,6 +1,7 @@
 // HTTP/1.1 (RFC 9112) server sessions over Beast. One session per connection, a shared_ptr kept
 // alive by its pending operation; the server state (handler, limits, session set) is shared with the
 // sessions so a completion that arrives after the HttpServer is gone finds it still valid.
+#include "net/host_port.hpp"
 #include "net/http_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -59,21 +60,7 @@ ListenUrl parse_listen_url(const std::string& url) {
     rest = rest.substr(0, slash);
   }
   std::string_view host, port;
-  if (rest.starts_with('[')) {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) throw bad("missing ']' after the IPv6 address");
-    host = rest.substr(1, close - 1);
-    auto after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') throw bad("expected ':' and a port after ']'");
-      port = after.substr(1);
-    }
-  } else {
-    auto colon = rest.find(':');
-    host = rest.substr(0, colon);
-    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-    if (port.find(':') != std::string_view::npos) throw bad("write IPv6 addresses in brackets, e.g. http://[::1]:8080");
-  }
+  if (auto why = detail::split_host_port(rest, host, port, "http://[::1]:8080")) throw bad(*why);
   unsigned p = out.tls ? 443 : 80;
   if (!port.empty() || rest.ends_with(':')) {
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);

@@ -14,6 +14,7 @@
 //
 // Connections are shared_ptrs kept alive by their pending operations; the state they share with
 // the layer outlives it for completions still queued (same scheme as http_server.cpp).
+#include "net/host_port.hpp"
 #include "net/sip_transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -103,21 +104,7 @@ ListenUrl parse_listen_url(const std::string& url) {
   rest.remove_prefix(6);
   if (rest.ends_with('/')) rest.remove_suffix(1);
   std::string_view host, port;
-  if (rest.starts_with('[')) {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) throw bad("missing ']' after the IPv6 address");
-    host = rest.substr(1, close - 1);
-    auto after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') throw bad("expected ':' and a port after ']'");
-      port = after.substr(1);
-    }
-  } else {
-    auto colon = rest.find(':');
-    host = rest.substr(0, colon);
-    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-    if (port.find(':') != std::string_view::npos) throw bad("write IPv6 addresses in brackets, e.g. udp://[::1]:5060");
-  }
+  if (auto why = detail::split_host_port(rest, host, port, "udp://[::1]:5060")) throw bad(*why);
   unsigned p = out.transport == SipTransport::Tls ? 5061 : 5060;  // RFC 3261 §19.1.2
   if (!port.empty() || rest.ends_with(':')) {
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);

@@ -10,6 +10,7 @@
 //
 // Sessions are shared_ptrs kept alive by their pending operations; the server state is shared
 // with them so a completion after ~WsServer finds it still valid (same scheme as http_server.cpp).
+#include "net/host_port.hpp"
 #include "net/ws_server.hpp"
 
 #include <openssl/ssl.h>
@@ -90,21 +91,7 @@ WsUrl parse_ws_url(const std::string& url, const char* what) {
     rest = rest.substr(0, slash);
   }
   std::string_view host, port;
-  if (rest.starts_with('[')) {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) throw bad("missing ']' after the IPv6 address");
-    host = rest.substr(1, close - 1);
-    auto after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') throw bad("expected ':' and a port after ']'");
-      port = after.substr(1);
-    }
-  } else {
-    auto colon = rest.find(':');
-    host = rest.substr(0, colon);
-    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-    if (port.find(':') != std::string_view::npos) throw bad("write IPv6 addresses in brackets, e.g. ws://[::1]:7080");
-  }
+  if (auto why = detail::split_host_port(rest, host, port, "ws://[::1]:7080")) throw bad(*why);
   if (host.empty()) throw bad("missing host");
   unsigned p = out.tls ? 443 : 80;
   if (!port.empty() || rest.ends_with(':')) {
