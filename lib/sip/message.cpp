@@ -111,7 +111,8 @@ Message::Message(const Message& other)
       status_(other.status_),
       request_(other.request_),
       content_length_(other.content_length_),
-      trailing_(other.trailing_) {
+      trailing_(other.trailing_),
+      common_checked_(other.common_checked_) {
   std::copy(std::begin(other.start_), std::end(other.start_), std::begin(start_));
   arena_.reserve(other.arena_.size());
   for (const std::string& chunk : other.arena_) {
@@ -374,6 +375,7 @@ Message Message::response(int status, std::string_view reason) {
 }
 
 bool Message::set_request_uri(std::string_view uri) {
+  common_checked_ = false;
   if (uri.empty()) return false;
   for (char c : uri)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return false;
@@ -382,6 +384,7 @@ bool Message::set_request_uri(std::string_view uri) {
 }
 
 void Message::set_status(int status, std::string_view reason) {
+  common_checked_ = false;
   request_ = false;
   status_ = uint16_t(std::clamp(status, 100, 699));
   std::string code;
@@ -441,6 +444,7 @@ bool Message::elements(HeaderId id, std::vector<std::string_view>& out) const {
 bool Message::append(HeaderId id, std::string_view value) { return append(header_name(id), value); }
 
 bool Message::append(std::string_view name, std::string_view value) {
+  common_checked_ = false;
   Field f;
   if (!make_field(name, value, f)) return false;
   size_t at = fields_.size();
@@ -456,6 +460,7 @@ bool Message::append(std::string_view name, std::string_view value) {
 }
 
 bool Message::prepend(HeaderId id, std::string_view value) {
+  common_checked_ = false;
   Field f;
   if (!make_field(header_name(id), value, f)) return false;
   size_t at = 0;
@@ -469,6 +474,7 @@ bool Message::prepend(HeaderId id, std::string_view value) {
 }
 
 bool Message::insert(size_t index, std::string_view name, std::string_view value) {
+  common_checked_ = false;
   Field f;
   if (index > fields_.size() || !make_field(name, value, f)) return false;
   fields_.insert(fields_.begin() + ptrdiff_t(index), f);
@@ -476,6 +482,7 @@ bool Message::insert(size_t index, std::string_view name, std::string_view value
 }
 
 bool Message::set(HeaderId id, std::string_view value) {
+  common_checked_ = false;
   if (!safe_value(value) || id == HeaderId::Unknown) return false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i].id != id) continue;
@@ -488,18 +495,21 @@ bool Message::set(HeaderId id, std::string_view value) {
 }
 
 bool Message::set_value(size_t index, std::string_view value) {
+  common_checked_ = false;
   if (index >= fields_.size() || !safe_value(value)) return false;
   fields_[index].value = store(trim(value));
   return true;
 }
 
 size_t Message::remove(HeaderId id) {
+  common_checked_ = false;
   size_t before = fields_.size();
   std::erase_if(fields_, [id](const Field& f) { return f.id == id; });
   return before - fields_.size();
 }
 
 size_t Message::remove(std::string_view name) {
+  common_checked_ = false;
   HeaderId id = header_id(name);
   if (id != HeaderId::Unknown) return remove(id);
   size_t before = fields_.size();
@@ -508,10 +518,12 @@ size_t Message::remove(std::string_view name) {
 }
 
 void Message::remove_at(size_t index) {
+  common_checked_ = false;
   if (index < fields_.size()) fields_.erase(fields_.begin() + ptrdiff_t(index));
 }
 
 bool Message::pop_first_element(HeaderId id) {
+  common_checked_ = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i].id != id) continue;
     std::string_view v = view(fields_[i].value);
@@ -532,7 +544,10 @@ bool Message::pop_first_element(HeaderId id) {
   return false;
 }
 
-void Message::set_body(std::string_view body) { body_ = store(body); }
+void Message::set_body(std::string_view body) {
+  common_checked_ = false;
+  body_ = store(body);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Typed access

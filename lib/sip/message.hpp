@@ -135,6 +135,13 @@ class Message {
   std::string to_string() const;
   size_t serialized_size() const;
 
+  // Memo for sip::check_request / check_response: the checks common to requests and responses
+  // (single headers not repeated, Via, From, To, Call-ID, CSeq) passed on the current content, so
+  // a message checked by the transport and again by the proxy core is parsed once. Every edit
+  // clears it; copies keep it.
+  bool common_checked() const { return common_checked_; }
+  void set_common_checked() const { common_checked_ = true; }
+
  private:
   friend base::Result<Message, Failure> parse_message(std::string&& text, const Limits& limits);
   friend class StreamFramer;
@@ -174,6 +181,7 @@ class Message {
   bool request_ = true;
   std::optional<uint32_t> content_length_;  // as parsed, for the framers
   size_t trailing_ = 0;
+  mutable bool common_checked_ = false;
 };
 
 // Parses one SIP message carried whole by a datagram or a WebSocket frame (RFC 7118 §5: one

@@ -1,5 +1,7 @@
 #include "sip/validate.hpp"
 
+#include <optional>
+
 #include "sip/auth.hpp"
 #include "sip/charset.hpp"
 
@@ -28,16 +30,38 @@ Check no_repeats(const Message& m) {
   return {};
 }
 
+// What Message::vias() reports, without building the vectors: BadVia when a field does not
+// split into elements (any field, before any element is parsed), else the first element's error.
+std::optional<Error> via_error(const Message& m) {
+  for (size_t i = 0; i < m.header_count(); ++i) {
+    Message::Header h = m.header(i);
+    if (h.id == HeaderId::Via && !for_each_element(h.value, [](std::string_view) {})) return Error::BadVia;
+  }
+  std::optional<Error> err;
+  for (size_t i = 0; i < m.header_count() && !err; ++i) {
+    Message::Header h = m.header(i);
+    if (h.id != HeaderId::Via) continue;
+    for_each_element(h.value, [&err](std::string_view e) {
+      if (err) return;
+      if (auto v = parse_via(e); !v) err = v.error();
+    });
+  }
+  return err;
+}
+
 Check common(const Message& m) {
+  if (m.common_checked()) return {};
   if (auto r = no_repeats(m); !r) return r;
   if (m.count(HeaderId::Via) == 0) return bad(Error::MissingHeader, HeaderId::Via);
-  if (auto v = m.vias(); !v) return bad(v.error(), HeaderId::Via);
+  if (auto e = via_error(m)) return bad(*e, HeaderId::Via);
   for (HeaderId id : {HeaderId::From, HeaderId::To}) {
-    auto na = m.get(id) ? parse_name_addr(*m.get(id)) : Parsed<NameAddr>(fail(Error::MissingHeader));
+    auto v = m.get(id);
+    auto na = v ? parse_name_addr(*v) : Parsed<NameAddr>(fail(Error::MissingHeader));
     if (!na) return bad(na.error(), id);
   }
   if (auto c = m.call_id(); !c) return bad(c.error(), HeaderId::CallId);
   if (auto c = m.cseq(); !c) return bad(c.error(), HeaderId::CSeq);
+  m.set_common_checked();
   return {};
 }
 

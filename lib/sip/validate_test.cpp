@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
 #include "sip/test_support.hpp"
 
 using namespace sip;
@@ -123,4 +126,65 @@ TEST(Validate, DeepChecksOfOtherHeaders) {
   EXPECT_EQ(deep("Authorization: Digest username=\"a"), Error::BadQuotedString);
   EXPECT_EQ(deep("Supported: path, gruu, outbound\nRequire: 100rel\nSupported:"), Error{});
   EXPECT_EQ(deep("Require: a b"), Error::BadValue);
+}
+
+// A message that passed is not parsed again (the transport and the proxy core both check it),
+// but every kind of edit makes the next check look at the new content.
+TEST(CheckRequest, PassingIsRememberedUntilAnEdit) {
+  Message m = msg(kGood);
+  EXPECT_FALSE(m.common_checked());
+  ASSERT_TRUE(check_request(m));
+  EXPECT_TRUE(m.common_checked());
+  ASSERT_TRUE(check_request(m));
+  Message copy = m;
+  EXPECT_TRUE(copy.common_checked());
+
+  const std::vector<std::function<void(Message&)>> edits = {
+      [](Message& x) { x.remove(HeaderId::From); },
+      [](Message& x) { x.set(HeaderId::CSeq, "x REGISTER"); },
+      [](Message& x) { x.append(HeaderId::To, "<sip:bob@ims.example.org>"); },
+      [](Message& x) { x.prepend(HeaderId::Via, "SIP/2.0/TCP"); },
+      [](Message& x) { x.insert(0, "Call-ID", "c2"); },
+      [](Message& x) { x.set_value(0, "SIP/2.0/WSS"); },
+      [](Message& x) { x.remove_at(0); },
+      [](Message& x) { x.remove("From"); },
+      [](Message& x) { x.pop_first_element(HeaderId::Via); },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    Message e = m;
+    edits[i](e);
+    EXPECT_FALSE(e.common_checked()) << i;
+    EXPECT_FALSE(check_request(e)) << i;
+    EXPECT_FALSE(e.common_checked()) << i;
+  }
+  // The memo covers the common checks only: a bad Max-Forwards fails every time.
+  Message mf = m;
+  mf.set_value(1, "256");
+  EXPECT_FALSE(check_request(mf));
+  EXPECT_FALSE(check_request(mf));
+  for (auto edit : {+[](Message& x) { x.set_body("v=0"); }, +[](Message& x) { x.set_request_uri("sip:b@c"); },
+                    +[](Message& x) { x.set_status(200); }}) {
+    Message e = m;
+    edit(e);
+    EXPECT_FALSE(e.common_checked());
+  }
+}
+
+// The Via errors are the ones Message::vias() reports, without building its vectors.
+TEST(CheckRequest, ViaErrorsMatchVias) {
+  for (std::string_view via : {"Via: SIP/2.0/TCP", "Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK1, \"x",
+                               "Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK1, ", "Via: nope"}) {
+    Message m = msg(with("Via", via));
+    auto r = check_request(m);
+    auto v = m.vias();
+    ASSERT_FALSE(v) << via;
+    ASSERT_FALSE(r) << via;
+    EXPECT_EQ(r.error().code, v.error()) << via;
+  }
+  // A bad element in the first field and an unsplittable second field: BadVia, as vias() says.
+  Message m = msg(with("Via", "Via: SIP/2.0/TCP\nVia: SIP/2.0/UDP b.invalid, \"x"));
+  auto r = check_request(m);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, m.vias().error());
+  EXPECT_EQ(r.error().code, Error::BadVia);
 }
