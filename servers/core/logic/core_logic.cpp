@@ -518,6 +518,22 @@ void CoreLogic::expire(const base::Now& now) {
 
 void CoreLogic::write(store::RegistrationChange c) {
   if (pending_.empty()) pending_since_ = last_steady_;
+  if (c.kind == store::RegistrationChange::Kind::Put) {
+    // A binding refreshed again before the write: the store would upsert every column of the row
+    // twice, and the later upsert wins. Only with no other kind of change in between (a Remove or
+    // Expire could concern it) and the same IMPI (whose subscriber decides whether it is written).
+    std::string key = c.reg.impu;
+    key += '\0';
+    key += c.reg.contact;
+    auto [it, fresh] = pending_puts_.try_emplace(std::move(key), pending_.size());
+    if (!fresh && pending_[it->second].reg.impi == c.reg.impi) {
+      pending_[it->second] = std::move(c);
+      return;
+    }
+    it->second = pending_.size();
+  } else {
+    pending_puts_.clear();
+  }
   pending_.push_back(std::move(c));
   // Immediate when configured so, and in bounded batches under load.
   if (cfg_.registration_write_delay.count() == 0 || pending_.size() >= 1024) flush_store();
@@ -530,6 +546,7 @@ void CoreLogic::flush_store() {
   // could not be written because its subscriber is gone) poll_store() reloads.
   if (g.before == seen_generation_ && g.skipped == 0) seen_generation_ = g.after;
   pending_.clear();
+  pending_puts_.clear();
 }
 
 void CoreLogic::check_subscribers() {

@@ -160,6 +160,9 @@ class CoreLogic final : public sip::ProxyUser {
   uint64_t seen_generation_ = 0;
   std::unordered_set<uint64_t> live_flows_;
   std::vector<store::RegistrationChange> pending_;
+  // Index in pending_ of the last Put of each impu '\0' contact since the last other change:
+  // a newer Put of the same binding (same IMPI) replaces it instead of being written as well.
+  std::unordered_map<std::string, size_t> pending_puts_;
   base::SteadyTime pending_since_{};
   base::SteadyTime last_steady_{};
   std::unordered_map<std::string, store::Subscriber> subscribers_;  // by IMPI

@@ -654,5 +654,32 @@ TEST(Identity, CanonicalForms) {
   EXPECT_FALSE(parse_hop("TCP 1.2.3.4:5 flow x"));
 }
 
+// Write-behind coalescing: a binding refreshed again before the write is written once, with the
+// last values; a removal in between keeps the changes apart and in order.
+TEST_F(Core, RefreshesBeforeTheWriteAreWrittenOnce) {
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  ASSERT_EQ(register_ue(bob).status(), 200);
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  EXPECT_EQ(core().unwritten_changes(), 2u);
+  core().flush_store();
+  EXPECT_EQ(core().unwritten_changes(), 0u);
+  auto regs = store->registrations_for(alice.impu());
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].cseq, alice.cseq);
+  EXPECT_EQ(store->registrations_for(bob.impu()).size(), 1u);
+
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  auto ch = challenges(deliver(alice.via, alice.register_text("")))[0];
+  ASSERT_EQ(deliver(alice.via, alice.register_text(alice.digest(ch), "0")).status(), 200);
+  EXPECT_TRUE(core().bindings(alice.impu()).empty());
+  ASSERT_EQ(register_ue(alice).status(), 200);
+  EXPECT_EQ(core().unwritten_changes(), 3u);
+  core().flush_store();
+  regs = store->registrations_for(alice.impu());
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].cseq, alice.cseq);
+  EXPECT_EQ(core().registration_count(), 2u);
+}
+
 }  // namespace
 }  // namespace core
