@@ -1,6 +1,7 @@
 #include "sip/proxy.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include "base/encoding.hpp"
@@ -64,16 +65,24 @@ std::pair<std::string, std::optional<uint16_t>> split_host_port(std::string_view
 // RFC 2543 requests (no magic cookie) by Request-URI, tags, Call-ID, CSeq and top Via (§17.2.3 end).
 std::string server_key(const Message& m) {
   auto via = m.top_via();
-  std::string key = m.method_id() == Method::Ack ? "INVITE" : std::string(m.method());
-  key += '\n';
+  std::string_view method = m.method_id() == Method::Ack ? std::string_view("INVITE") : m.method();
+  std::string key;
   if (via && via->rfc3261_branch()) {
+    // One allocation: method, branch, lower-case host and port ("INVITE\nz9hG4bK..\nhost:5060").
+    key.reserve(method.size() + via->branch.size() + via->host.size() + 9);
+    key += method;
+    key += '\n';
     key += via->branch;
     key += '\n';
-    key += lower_copy(via->host);
+    for (char c : via->host) key += lower(c);
     key += ':';
-    key += std::to_string(via->port.value_or(0));
+    char port[8];
+    auto r = std::to_chars(port, port + sizeof port, unsigned(via->port.value_or(0)));
+    key.append(port, size_t(r.ptr - port));
     return key;
   }
+  key += method;
+  key += '\n';
   key += "2543\n";
   if (m.method_id() != Method::Ack) key += m.request_uri();
   key += '\n';
