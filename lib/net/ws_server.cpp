@@ -27,6 +27,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -35,6 +36,7 @@
 
 #include "base/log.hpp"
 #include "net/tls.hpp"
+#include "net/tls_stream.hpp"
 
 namespace net {
 
@@ -227,14 +229,14 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
 
   void start() {
     st_->all[this] = this->shared_from_this();
-    lowest().expires_after(st_->options.handshake_timeout);
+    arm_deadline(st_->options.handshake_timeout);
     if constexpr (kTls) {
-      raw_->async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](const error_code& ec) {
+      raw_->async_handshake(true, [self = this->shared_from_this()](const error_code& ec, size_t) {
         if (ec) {
           LOG_DEBUG("ws") << self->remote_.to_string() << ": TLS handshake failed: " << ec.message();
           return self->abort();
         }
-        self->tls_session_id_ = session_id_hex(self->raw_->native_handle());
+        self->h_->tls_session_id = session_id_hex(self->raw_->native_handle());
         self->read_request();
       });
     } else {
@@ -279,24 +281,38 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
   }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  beast::tcp_stream& lowest() { return ws_ ? beast::get_lowest_layer(*ws_) : beast::get_lowest_layer(*raw_); }
+  tcp::socket& lowest() { return ws_ ? beast::get_lowest_layer(*ws_) : beast::get_lowest_layer(*raw_); }
 
   void abort() {
     error_code ignored;
-    lowest().socket().close(ignored);
+    lowest().close(ignored);
+  }
+
+  // The HTTP phase's timeout (TLS handshake, request, response): on expiry the socket goes. The
+  // WebSocket stream runs its own timers after the upgrade, so the timer exists only until then.
+  void arm_deadline(std::chrono::steady_clock::duration d) {
+    if (!h_->deadline) h_->deadline.emplace(lowest().get_executor());
+    h_->deadline->expires_after(d);
+    h_->deadline->async_wait([w = this->weak_from_this()](const error_code& ec) {
+      if (ec) return;
+      if (auto self = w.lock()) {
+        LOG_DEBUG("ws") << self->remote_.to_string() << ": HTTP phase timed out";
+        self->abort();
+      }
+    });
   }
 
   // ---- HTTP phase ----
 
   void read_request() {
     if (st_->stopped) return abort();
-    parser_.emplace();
-    parser_->header_limit(8192);
-    parser_->body_limit(64 * 1024);
-    lowest().expires_after(st_->options.handshake_timeout);
-    http::async_read(*raw_, buffer_, *parser_, [self = this->shared_from_this()](const error_code& ec, size_t) {
+    h_->parser.emplace();
+    h_->parser->header_limit(8192);
+    h_->parser->body_limit(64 * 1024);
+    arm_deadline(st_->options.handshake_timeout);
+    http::async_read(*raw_, h_->buffer, *h_->parser, [self = this->shared_from_this()](const error_code& ec, size_t) {
       self->on_request(ec);
     });
   }
@@ -312,17 +328,17 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
       LOG_DEBUG("ws") << remote_.to_string() << ": connection ended before a request: " << ec.message();
       return abort();
     }
-    req_ = parser_->release();
-    parser_.reset();
-    if (!websocket::is_upgrade(req_)) return handle_http();
-    auto origin_it = req_.find(http::field::origin);
-    origin_ = origin_it == req_.end() ? std::string() : std::string(origin_it->value());
+    h_->req = h_->parser->release();
+    h_->parser.reset();
+    if (!websocket::is_upgrade(h_->req)) return handle_http();
+    auto origin_it = h_->req.find(http::field::origin);
+    h_->origin = origin_it == h_->req.end() ? std::string() : std::string(origin_it->value());
     if (st_->stopped) return refuse(503, "server stopping");
     if (st_->open.size() >= st_->options.max_connections)
       return refuse(503, "connection limit " + std::to_string(st_->options.max_connections) + " reached");
-    if (origin_it == req_.end()) return refuse(403, "no Origin");
-    if (!st_->origin_allowed(origin_)) return refuse(403, "Origin '" + printable(origin_) + "' not allowed");
-    if (!offers_subprotocol(req_, st_->options.subprotocol))
+    if (origin_it == h_->req.end()) return refuse(403, "no Origin");
+    if (!st_->origin_allowed(h_->origin)) return refuse(403, "Origin '" + printable(h_->origin) + "' not allowed");
+    if (!offers_subprotocol(h_->req, st_->options.subprotocol))
       return refuse(400, "subprotocol '" + st_->options.subprotocol + "' not offered");
     upgrade();
   }
@@ -340,13 +356,13 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
       r.body = "Not Found\n";
     } else {
       HttpRequest hr;
-      hr.method = std::string(req_.method_string());
-      hr.target = std::string(req_.target());
+      hr.method = std::string(h_->req.method_string());
+      hr.target = std::string(h_->req.target());
       auto q = hr.target.find('?');
       hr.path = hr.target.substr(0, q);
       if (q != std::string::npos) hr.query = hr.target.substr(q + 1);
-      for (const auto& f : req_) hr.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
-      hr.body = std::move(req_.body());
+      for (const auto& f : h_->req) hr.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+      hr.body = std::move(h_->req.body());
       hr.remote = remote_;
       hr.tls = kTls;
       try {
@@ -357,13 +373,13 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
         r = HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n", {}};
       }
     }
-    bool keep_alive = req_.keep_alive() && !st_->stopped;
-    res_ = {};
-    res_.version(req_.version() == 10 ? 10 : 11);
+    bool keep_alive = h_->req.keep_alive() && !st_->stopped;
+    h_->res = {};
+    h_->res.version(h_->req.version() == 10 ? 10 : 11);
     if (r.status < 200 || r.status > 999) r = HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n", {}};
-    res_.result(unsigned(r.status));
-    res_.set(http::field::server, "webims");
-    if (!r.content_type.empty() && clean_header_text(r.content_type)) res_.set(http::field::content_type, r.content_type);
+    h_->res.result(unsigned(r.status));
+    h_->res.set(http::field::server, "webims");
+    if (!r.content_type.empty() && clean_header_text(r.content_type)) h_->res.set(http::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) {
       if (name.empty() || !clean_header_text(name) || !clean_header_text(value) ||
           name.find_first_of(" \t:") != std::string::npos)
@@ -373,30 +389,30 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
         if (beast::iequals(value, "close")) keep_alive = false;
         continue;
       }
-      res_.insert(name, value);
+      h_->res.insert(name, value);
     }
     if (r.status != 204 && r.status != 304) {
-      res_.content_length(r.body.size());
-      if (req_.method() != http::verb::head) res_.body() = std::move(r.body);
+      h_->res.content_length(r.body.size());
+      if (h_->req.method() != http::verb::head) h_->res.body() = std::move(r.body);
     }
     write_response(keep_alive);
   }
 
   void respond(int status, std::string body, bool keep_alive) {
-    res_ = {};
-    res_.version(11);
-    res_.result(unsigned(status));
-    res_.set(http::field::server, "webims");
-    res_.set(http::field::content_type, "text/plain; charset=utf-8");
-    res_.body() = std::move(body);
-    res_.content_length(res_.body().size());
+    h_->res = {};
+    h_->res.version(11);
+    h_->res.result(unsigned(status));
+    h_->res.set(http::field::server, "webims");
+    h_->res.set(http::field::content_type, "text/plain; charset=utf-8");
+    h_->res.body() = std::move(body);
+    h_->res.content_length(h_->res.body().size());
     write_response(keep_alive);
   }
 
   void write_response(bool keep_alive) {
-    res_.keep_alive(keep_alive);
-    lowest().expires_after(st_->options.handshake_timeout);
-    http::async_write(*raw_, res_, [self = this->shared_from_this(), keep_alive](const error_code& ec, size_t) {
+    h_->res.keep_alive(keep_alive);
+    arm_deadline(st_->options.handshake_timeout);
+    http::async_write(*raw_, h_->res, [self = this->shared_from_this(), keep_alive](const error_code& ec, size_t) {
       if (ec) return self->abort();
       if (keep_alive) return self->read_request();
       self->finish_http();
@@ -405,18 +421,19 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
 
   // After a final HTTP response: half-close and drain briefly so the response is not lost to a RST.
   void finish_http() {
-    lowest().expires_after(std::chrono::seconds(2));
+    arm_deadline(std::chrono::seconds(2));
     if constexpr (kTls) {
-      raw_->async_shutdown([self = this->shared_from_this()](const error_code&) { self->abort(); });
+      raw_->async_shutdown([self = this->shared_from_this()](const error_code&, size_t) { self->abort(); });
     } else {
       error_code ignored;
-      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      lowest().shutdown(tcp::socket::shutdown_send, ignored);
       drain();
     }
   }
 
   void drain() {
-    lowest().async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](const error_code& ec, size_t) {
+    if (!h_->scratch) h_->scratch = std::make_unique<char[]>(kScratch);
+    lowest().async_read_some(asio::buffer(h_->scratch.get(), kScratch), [self = this->shared_from_this()](const error_code& ec, size_t) {
       if (ec) return self->abort();
       self->drain();
     });
@@ -425,8 +442,8 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
   // ---- WebSocket phase ----
 
   void upgrade() {
-    lowest().expires_never();  // the websocket stream runs its own timers from here
-    buffer_ = {};  // the handshake's buffer is not needed again: give its memory back
+    h_->deadline.reset();  // the websocket stream runs its own timers from here
+    h_->buffer = {};
     ws_.emplace(std::move(*raw_));
     raw_.reset();
     websocket::stream_base::timeout t{};
@@ -446,11 +463,11 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
           res.set(http::field::server, "webims");
           if (res.result() == http::status::switching_protocols) res.set(http::field::sec_websocket_protocol, proto);
         }));
-    ws_->async_accept(req_, [self = this->shared_from_this()](const error_code& ec) { self->on_upgraded(ec); });
+    ws_->async_accept(h_->req, [self = this->shared_from_this()](const error_code& ec) { self->on_upgraded(ec); });
   }
 
   void on_upgraded(const error_code& ec) {
-    req_ = {};
+    h_->req = {};
     if (ec) {
       LOG_INFO("ws") << remote_.to_string() << ": handshake refused: " << ec.message();
       return abort();
@@ -466,15 +483,19 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     info.remote = remote_;
     info.local = local_;
     info.tls = kTls;
-    info.origin = origin_;
-    info.tls_session_id = tls_session_id_;
+    info.origin = std::move(h_->origin);
+    info.tls_session_id = std::move(h_->tls_session_id);
+    h_.reset();
     auto self = this->shared_from_this();  // on_open may close or stop
     if (st_->on_open) st_->on_open(info);
     do_read();
   }
 
   void do_read() {
-    ws_->async_read(rbuf_, [self = this->shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
+    // Straight into a string that becomes the message: no copy, and an idle connection holds no
+    // read buffer (Beast keeps its own small frame buffer).
+    rdyn_.emplace(rtext_);  // per read: it counts the bytes of the string it was made with
+    ws_->async_read(*rdyn_, [self = this->shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(const error_code& ec) {
@@ -486,14 +507,13 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
       return;
     }
     if (!ws_->got_text()) {
-      rbuf_.clear();
+      rtext_ = std::string();
       LOG_INFO("ws") << "connection " << id_ << " from " << remote_.to_string() << ": binary frame; closing 1003";
       close(kUnsupportedData, "text frames only (RFC 7118)");
       return do_read();
     }
-    std::string text = beast::buffers_to_string(rbuf_.data());
-    rbuf_.clear();
-    if (rbuf_.capacity() > 8192) rbuf_.shrink_to_fit();  // one large message does not stay resident
+    std::string text = std::move(rtext_);
+    rtext_ = std::string();
     if (open_ && !close_started_ && !close_pending_ && !st_->stopped && st_->on_message) {
       auto self = this->shared_from_this();
       st_->on_message(id_, std::move(text));
@@ -551,17 +571,24 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
   std::optional<Stream> raw_;  // before the upgrade
   std::optional<websocket::stream<Stream>> ws_;
   base::Endpoint remote_, local_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  http::request<http::string_body> req_;
-  http::response<http::string_body> res_;
-  char scratch_[1024];
-  std::string origin_, tls_session_id_;
+  // What only the HTTP phase needs, given back at the upgrade: an idle WebSocket keeps none of it.
+  struct HttpPhase {
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    http::request<http::string_body> req;
+    http::response<http::string_body> res;
+    std::optional<asio::steady_timer> deadline;
+    std::unique_ptr<char[]> scratch;  // only for draining after a final HTTP response
+    std::string origin, tls_session_id;
+  };
+  static constexpr size_t kScratch = 1024;
+  std::unique_ptr<HttpPhase> h_ = std::make_unique<HttpPhase>();
 
   uint64_t id_ = 0;
   bool open_ = false;
-  beast::flat_buffer rbuf_;
-  std::deque<std::string> queue_;
+  std::string rtext_;
+  std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> rdyn_;
+  std::list<std::string> queue_;  // usually empty or one frame; a deque would allocate 576 bytes up front
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::optional<websocket::close_reason> close_pending_;
@@ -607,14 +634,17 @@ void WsServerState::on_accept(const error_code& ec, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), rec);
   auto self = shared_from_this();
   if (tls) {
-    using S = beast::ssl_stream<beast::tcp_stream>;
-    std::make_shared<WsSession<S>>(self, S(beast::tcp_stream(std::move(socket)), *tls), to_endpoint(remote),
-                                   to_endpoint(local))
-        ->start();
+    std::optional<TlsStream> stream;
+    try {
+      stream.emplace(std::move(socket), tls->native_handle());
+    } catch (const std::exception& e) {
+      LOG_WARN("ws") << url << ": refusing " << to_endpoint(remote).to_string() << ": " << e.what();
+      accept();
+      return;
+    }
+    std::make_shared<WsSession<TlsStream>>(self, std::move(*stream), to_endpoint(remote), to_endpoint(local))->start();
   } else {
-    std::make_shared<WsSession<beast::tcp_stream>>(self, beast::tcp_stream(std::move(socket)), to_endpoint(remote),
-                                                   to_endpoint(local))
-        ->start();
+    std::make_shared<WsSession<tcp::socket>>(self, std::move(socket), to_endpoint(remote), to_endpoint(local))->start();
   }
   accept();
 }

@@ -1,9 +1,12 @@
 #include "net/ws_server.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -664,6 +667,77 @@ TEST_F(WsServerTest, WssWithLocalCa) {
                std::runtime_error);
   WsClient again(cio, "wss://127.0.0.1:" + std::to_string(ep_.port), kOrigin, trusting, nullptr, nullptr);
   EXPECT_TRUE(ev_.wait([&] { return ev_.opens.size() == 3; }));
+}
+
+
+// Over our own TLS stream: messages spanning several TLS records both ways, a server close code
+// reaching the client, HTTPS on the same port, and a silent TCP peer dropped at the handshake timeout.
+TEST_F(WsServerTest, WssLargeMessagesCloseHttpsAndHandshakeTimeout) {
+  TempDir t;
+  auto files = ensure_local_ca(t / "tls", {"127.0.0.1"});
+  auto o = options();
+  o.max_message_bytes = 1 << 20;
+  o.handshake_timeout = std::chrono::seconds(1);
+  start(o, "wss://127.0.0.1:0", make_server_tls_context(files.cert, files.key), [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", r.tls ? "tls\n" : "plain\n", {}};
+  });
+  auto trusting = make_client_tls_context(files.ca_cert);
+  asio::io_context cio;
+  std::vector<std::string> got;
+  std::optional<uint16_t> closed;
+  WsClient client(
+      cio, "wss://127.0.0.1:" + std::to_string(ep_.port), kOrigin, trusting,
+      [&](std::string m) {
+        got.push_back(std::move(m));
+        if (got.size() == 2) cio.stop();
+      },
+      [&](uint16_t code, std::string) {
+        closed = code;
+        cio.stop();
+      });
+  std::string big(300 * 1000, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = char('a' + i % 26);
+  client.send(big);
+  client.send("small");
+  cio.run_for(10s);
+  cio.restart();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0] == "echo:" + big);
+  EXPECT_EQ(got[1], "echo:small");
+  client.send("close:4001");
+  cio.run_for(5s);
+  cio.restart();
+  EXPECT_EQ(closed, std::optional<uint16_t>(4001));
+
+  // HTTPS on the WSS port.
+  {
+    asio::io_context io;
+    asio::ssl::stream<tcp::socket> s(io, *trusting);
+    s.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ep_.port));
+    s.handshake(asio::ssl::stream_base::client);
+    http::request<http::empty_body> req(http::verb::get, "/x", 11);
+    req.set(http::field::host, "localhost");
+    req.keep_alive(false);
+    http::write(s, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res);
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_EQ(res.body(), "tls\n");
+  }
+
+  // A TCP peer that never starts TLS is dropped after the handshake timeout.
+  {
+    asio::io_context io;
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ep_.port));
+    timeval tv{30, 0};  // a hang fails the test instead of blocking it
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  }
 }
 
 }  // namespace
