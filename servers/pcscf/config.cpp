@@ -22,6 +22,9 @@ void PcscfConfig::describe(Binder& b) {
           "Lifetime of a Solution 1 TURN credential (TS 33.203 X.5.2), Km from [[turn.secrets]].");
   b.field("turn_credential_grace", turn_credential_grace,
           "A credential never outlives the registration's expiry by more than this.");
+  b.field("turn_credential_retention", turn_credential_retention,
+          "How long the Tid -> IMPU accountability record of a TURN credential is kept after the credential\n"
+          "expired; older records are deleted (checked at start and hourly). \"0s\": deleted once expired.");
   b.field("turn_credential_coturn_order", turn_credential_coturn_order,
           "Mint USERNAME as coturn's \"Texp:Tid\" instead of \"Tid:Texp\".");
   b.field("max_message_bytes", max_message_bytes, "Largest WebSocket message (SIP message); beyond: close 1009.");
@@ -48,6 +51,7 @@ void PcscfConfig::validate() const {
     if (u.rfind("turn:", 0) != 0 && u.rfind("turns:", 0) != 0)
       errs.push_back("[pcscf] turn_uris: \"" + u + "\" is not a turn: or turns: URI");
   if (turn_credential_lifetime < std::chrono::minutes(1)) errs.push_back("[pcscf] turn_credential_lifetime below 1m");
+  if (turn_credential_retention.count() < 0) errs.push_back("[pcscf] turn_credential_retention is negative");
   if (max_message_bytes < 1024 || max_message_bytes > (1 << 24)) errs.push_back("[pcscf] max_message_bytes out of range");
   if (max_connections < 1) errs.push_back("[pcscf] max_connections must be >= 1");
   if (!errs.empty()) {

@@ -21,6 +21,7 @@ struct PcscfConfig {
                                      "turns:localhost:5349?transport=tcp"};
   Duration turn_credential_lifetime = std::chrono::hours(24);
   Duration turn_credential_grace = std::chrono::hours(1);
+  Duration turn_credential_retention = std::chrono::hours(24 * 30);
   bool turn_credential_coturn_order = false;
   int64_t max_message_bytes = 64 * 1024;
   Duration ws_ping_interval = std::chrono::seconds(30);

@@ -10,6 +10,7 @@
 //  - two JsSIP clients: a MESSAGE and an INVITE (SDP only; ACK, BYE) from one reach the other.
 // Each check prints one ok/FAIL line; the last line is "N passed, N failed".
 // usage: node pcscf_core_test.mjs WEBIMS_BINARY          (JSSIP_DEBUG=1 for JsSIP's own log)
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -262,6 +263,30 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     const r = await alice.sendMessage(USERS.carol.impu, 'anyone?');
     t.check(!r.ok && r.status >= 400, `MESSAGE to carol after her connection closed: ${r.status}`);
+  });
+
+  // --- Accountability (X.5.2): the Tid -> IMPU record of alice's credential is in the store, and
+  // records past [pcscf] turn_credential_retention (30 days by default) are deleted at start.
+  await t.step('TURN credential records and their retention', async () => {
+    const db = join(dir, 'webims.db');
+    const sql = (code) => spawnSync('/usr/bin/python3', ['-c', `import sqlite3, sys, json, time\nc = sqlite3.connect(sys.argv[1])\n${code}`, db],
+                                    { encoding: 'utf8', timeout: 10000 });
+    const rows = () => JSON.parse(sql('print(json.dumps(c.execute("SELECT tid, impu FROM turn_credentials").fetchall()))').stdout || '[]');
+    t.check(!!cred && rows().some(([tid, impu]) => tid === cred?.tid && impu === USERS.alice.impu),
+            "alice's credential has its Tid -> IMPU record in the store", rows());
+    const ex = await servers.pcscf.stop();
+    t.check(ex.code === 0, 'webims pcscf stops for a restart', ex);
+    const ins = sql(`now = int(time.time())
+for tid, exp in (("old-record", now - 40 * 86400), ("recent-record", now - 3600)):
+    c.execute("INSERT INTO turn_credentials (tid, impu, impi, expires_unix, created_unix, origin) VALUES (?, ?, ?, ?, ?, ?)",
+              (tid, "${USERS.bob.impu}", "${USERS.bob.impi}", exp, exp - 3600, "${ORIGIN}"))
+c.commit()`);
+    t.check(ins.status === 0, 'two expired records inserted (40 days and 1 hour ago)', ins.stderr);
+    servers.pcscf = await startWebims(binary, 'pcscf', config, dir, { health: `http://127.0.0.1:${ports.pcscfControl}/health` });
+    const tids = rows().map(([tid]) => tid);
+    t.check(!tids.includes('old-record') && tids.includes('recent-record') && tids.includes(cred?.tid),
+            'after the restart: the record past retention is gone, the recent one and the live one stay', tids);
+    t.check(servers.pcscf.readLog().includes('deleted 1 TURN credential record'), 'the deletion is logged');
   });
 } catch (e) {
   t.check(false, 'test ran to completion', e.stack || e.message);

@@ -55,7 +55,7 @@ net::SipTransport transport_of(std::string_view t) {
 PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
                            const std::vector<token::TurnKey>& turn_keys, const servers::StoreConfig& store_cfg,
                            const servers::TlsConfig& tls_cfg)
-    : io_(io), cfg_(cfg), timer_(io) {
+    : io_(io), cfg_(cfg), timer_(io), purge_timer_(io) {
   store_ = store::Store::open(store_cfg.url);
 
   PcscfSettings s;
@@ -167,6 +167,22 @@ void PcscfService::start() {
     return s;
   }();
   schedule();
+  purge_turn_credentials();
+}
+
+void PcscfService::purge_turn_credentials() {
+  if (stopped_) return;
+  try {
+    auto keep_s = std::chrono::duration_cast<std::chrono::seconds>(cfg_.turn_credential_retention).count();
+    size_t n = store_->expire_turn_credentials(base::Now::system().unix_s - keep_s);
+    if (n) LOG_INFO(kLog) << "deleted " << n << " TURN credential record(s) past retention";
+  } catch (const std::exception& e) {
+    LOG_ERROR(kLog) << "could not delete expired TURN credential records: " << e.what();
+  }
+  purge_timer_.expires_after(std::chrono::hours(1));
+  purge_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) purge_turn_credentials();
+  });
 }
 
 void PcscfService::schedule() {
@@ -183,6 +199,7 @@ void PcscfService::stop() {
   if (stopped_) return;
   stopped_ = true;
   timer_.cancel();
+  purge_timer_.cancel();
   for (auto& w : ws_) w->stop();
   if (sip_) sip_->close();
   if (http_) http_->stop();

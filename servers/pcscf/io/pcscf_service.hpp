@@ -51,6 +51,8 @@ class PcscfService final : private PcscfIo {
   void sip_send(const sip::Hop& to, const sip::Message& msg) override;
   void record_turn_credential(const TurnCredentialRecord& r) override;
   void schedule();
+  // Deletes TURN credential records expired longer ago than turn_credential_retention; again hourly.
+  void purge_turn_credentials();
   std::string health() const;
 
   boost::asio::io_context& io_;
@@ -62,6 +64,7 @@ class PcscfService final : private PcscfIo {
   std::unique_ptr<PcscfLogic> logic_;
   std::unique_ptr<net::HttpServer> http_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer purge_timer_;  // hourly: expired TURN credential records
   base::metrics::Registry metrics_;
   // Which WsServer a connection belongs to (connection ids are unique per server).
   std::vector<std::pair<uint64_t, net::WsServer*>> owner_hint_;
