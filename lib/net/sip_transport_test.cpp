@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/test_temp_dir.hpp"
 #include "net/tls.hpp"
 #include "sip/test_support.hpp"
 
@@ -46,21 +47,9 @@ sip::Message parsed(const std::string& text) {
   return m.ok() ? std::move(m).value() : sip::Message();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "webims-sip-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh directory for the test's files, removed afterwards.
+struct TempDir : base::TestTempDir {
+  TempDir() : base::TestTempDir("webims-sip") {}
 };
 
 struct Received {

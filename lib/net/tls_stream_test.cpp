@@ -16,6 +16,7 @@
 #include <random>
 #include <string>
 
+#include "base/test_temp_dir.hpp"
 #include "net/tls.hpp"
 
 namespace net {
@@ -27,21 +28,9 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "webims-tlsstream-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh directory for the test's files, removed afterwards.
+struct TempDir : base::TestTempDir {
+  TempDir() : base::TestTempDir("webims-tlsstream") {}
 };
 
 std::string random_bytes(size_t n, unsigned seed) {

@@ -10,26 +10,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/test_temp_dir.hpp"
+
 namespace net {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "webims-tls-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh directory for the test's files, removed afterwards.
+struct TempDir : base::TestTempDir {
+  TempDir() : base::TestTempDir("webims-tls") {}
 };
 
 std::string read(const std::string& file) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/test_temp_dir.hpp"
 #include "net/tls.hpp"
 
 namespace net {
@@ -33,21 +34,9 @@ using namespace std::chrono_literals;
 
 constexpr const char* kOrigin = "https://localhost:8443";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "webims-ws-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh directory for the test's files, removed afterwards.
+struct TempDir : base::TestTempDir {
+  TempDir() : base::TestTempDir("webims-ws") {}
 };
 
 // What the server reported, filled on the server thread, read on the test thread.
