@@ -132,18 +132,12 @@ Md5Digest md5(std::initializer_list<Bytes> parts) { return digest<16>(fetched().
 Sha1Digest sha1(Bytes d) { return digest<20>(fetched().sha1, {d}); }
 Sha256Digest sha256(Bytes d) { return digest<32>(fetched().sha256, {d}); }
 Sha256Digest sha256(std::initializer_list<Bytes> parts) { return digest<32>(fetched().sha256, parts); }
-Sha1Digest hmac_sha1(Bytes key, Bytes d) {
-  auto& f = fetched();
-  return mac<20>(f.mac_sha1, f.keyed_sha1, key, {d});
-}
+Sha1Digest hmac_sha1(Bytes key, Bytes d) { return hmac_sha1(key, {d}); }
 Sha1Digest hmac_sha1(Bytes key, std::initializer_list<Bytes> parts) {
   auto& f = fetched();
   return mac<20>(f.mac_sha1, f.keyed_sha1, key, parts);
 }
-Sha256Digest hmac_sha256(Bytes key, Bytes d) {
-  auto& f = fetched();
-  return mac<32>(f.mac_sha256, f.keyed_sha256, key, {d});
-}
+Sha256Digest hmac_sha256(Bytes key, Bytes d) { return hmac_sha256(key, {d}); }
 Sha256Digest hmac_sha256(Bytes key, std::initializer_list<Bytes> parts) {
   auto& f = fetched();
   return mac<32>(f.mac_sha256, f.keyed_sha256, key, parts);

@@ -23,7 +23,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using Response = http::response<http::string_body>;
 

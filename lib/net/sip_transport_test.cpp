@@ -22,7 +22,6 @@ namespace net {
 namespace {
 
 namespace asio = boost::asio;
-namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using udp = asio::ip::udp;
 using error_code = boost::system::error_code;

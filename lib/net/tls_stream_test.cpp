@@ -23,7 +23,6 @@ namespace net {
 namespace {
 
 namespace asio = boost::asio;
-namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using namespace std::chrono_literals;

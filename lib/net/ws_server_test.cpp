@@ -27,7 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using namespace std::chrono_literals;
