@@ -11,15 +11,16 @@
 #
 # usage: bench/sip_compare.sh [--reps 3] [--conns 100] [--seconds 10] [--binary build/webims]
 #                             [--memory | --memory-only] [--wics 10000] [--hold 60] [--out DIR]
+#                             [--mem-port 5090] (base port of the memory run: WS, WSS, core, pcscf SIP)
 # needs: kamailio + websocket/tls modules (scripts/setup.sh installs them), g++, libssl-dev, python3
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPS=3; CONNS=100; SECS=10; BIN=$HERE/../build/webims; OUT=/tmp/sip_compare.$$; MEMORY=0; WICS=10000; HOLD=60
+REPS=3; CONNS=100; SECS=10; BIN=$HERE/../build/webims; OUT=/tmp/sip_compare.$$; MEMORY=0; WICS=10000; HOLD=60; MP=5090
 while [ $# -gt 0 ]; do case "$1" in
   --reps) REPS=$2; shift 2;; --conns) CONNS=$2; shift 2;; --seconds) SECS=$2; shift 2;;
   --binary) BIN=$(readlink -f "$2"); shift 2;; --out) OUT=$2; shift 2;; --memory) MEMORY=1; shift;; --memory-only) MEMORY=2; shift;;
-  --wics) WICS=$2; shift 2;; --hold) HOLD=$2; shift 2;;
-  -h|--help) sed -n '2,14p' "$0"; exit 0;;
+  --wics) WICS=$2; shift 2;; --hold) HOLD=$2; shift 2;; --mem-port) MP=$2; shift 2;;
+  -h|--help) sed -n '2,15p' "$0"; exit 0;;
   *) echo "unknown argument $1" >&2; exit 2;; esac; done
 [ -x "$BIN" ] || { echo "no webims binary at $BIN (build first)" >&2; exit 2; }
 command -v kamailio >/dev/null || { echo "kamailio is not installed (scripts/setup.sh)" >&2; exit 2; }
@@ -77,12 +78,14 @@ fi
 [ "$MEMORY" = 0 ] && exit 0
 echo
 echo "# memory: $WICS registered WICs over WSS held $HOLD s (webims wic load --idle)"
-DIR=/tmp/webims-sip-bench.5090
-if ss -ltn | grep -qE "127.0.0.1:509[0-3] "; then echo "ports 5090-5093 are in use: stop what runs there first" >&2; exit 1; fi
-PROVISION_ONLY=1 bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$WICS" "$BIN" > "$OUT/memory-provision.log" 2>&1
-setsid bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$WICS" "$BIN" > "$OUT/memory-server.log" 2>&1 &
+DIR=/tmp/webims-sip-bench.$MP
+for p in $MP $((MP + 1)) $((MP + 2)) $((MP + 3)); do
+  if ss -ltn | grep -q "127.0.0.1:$p "; then echo "port $p is in use: stop what runs there first (or --mem-port)" >&2; exit 1; fi
+done
+PROVISION_ONLY=1 bash "$HERE/sip/webims_sip_server.sh" "$MP" "$((MP + 1))" "$WICS" "$BIN" > "$OUT/memory-provision.log" 2>&1
+setsid bash "$HERE/sip/webims_sip_server.sh" "$MP" "$((MP + 1))" "$WICS" "$BIN" > "$OUT/memory-server.log" 2>&1 &
 srv=$!
-for i in $(seq 1 2400); do ss -ltn | grep -q "127.0.0.1:5091 " && break; sleep 0.5; done
+for i in $(seq 1 2400); do ss -ltn | grep -q "127.0.0.1:$((MP + 1)) " && break; sleep 0.5; done
 sleep 1
 core=$(pgrep -f "webims core --config $DIR/webims.toml"); pcscf=$(pgrep -f "webims pcscf --config $DIR/webims.toml")
 [ -n "$core" ] && [ -n "$pcscf" ] || { echo "webims core/pcscf did not start: $OUT/memory-server.log" >&2; kill -TERM "$srv"; exit 1; }
@@ -93,7 +96,7 @@ users=$OUT/users.txt
 for i in $(seq 0 $((WICS - 1))); do printf 'sip:u%05d@example.org secret u%05d\n' "$i" "$i"; done > "$users"
 rss0=$(rss); each0=$(each)
 ulimit -n "$(ulimit -Hn)"
-"$BIN" wic load --url wss://127.0.0.1:5091 --origin http://127.0.0.1 --ca-file "$DIR/tls/ca.pem" --users "$users" \
+"$BIN" wic load --url "wss://127.0.0.1:$((MP + 1))" --origin http://127.0.0.1 --ca-file "$DIR/tls/ca.pem" --users "$users" \
   --concurrency "$WICS" --idle --duration "$HOLD" --timeout 60 > "$OUT/memory-load.txt" 2>&1 &
 load=$!
 samples=()
