@@ -5,6 +5,8 @@
 # "secret" in domain example.org. This script's PID and its two children are what gets measured.
 # usage: webims_sip_server.sh [ws_port=5080] [tls_port=0 (off) | PORT] [users=1000] [binary=build/webims]
 # PROVISION_ONLY=1 in the environment: provision the users and exit.
+# WEBIMS_ALL=1: one process instead, `webims all` (core, eP-CSCF and an idle TURN server on
+# ws_port+4), the eP-CSCF handing SIP to the core in memory ([pcscf] core_in_process).
 set -euo pipefail
 WSPORT=${1:-5080}; TLSPORT=${2:-0}; USERS=${3:-1000}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +32,13 @@ listen = [$listen]
 allowed_origins = ["http://127.0.0.1"]
 sip_listen = ["tcp://127.0.0.1:$((WSPORT + 3))"]
 next_hop = "sip:127.0.0.1:$((WSPORT + 2));transport=tcp"
+core_in_process = ${CORE_IN_PROCESS:-true}
+control_listen = ""
+[turn]
+listen = ["udp://127.0.0.1:$((WSPORT + 4))"]
+relay_address = "127.0.0.1"
+relay_ports = "$((WSPORT + 10000))-$((WSPORT + 10100))"
+threads = 1
 control_listen = ""
 TOML
 # Subscribers once: the generator registers u00000..u<conns-1> with password "secret".
@@ -47,6 +56,11 @@ fi
 [ "${PROVISION_ONLY:-0}" = 1 ] && exit 0
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' TERM INT EXIT
+if [ "${WEBIMS_ALL:-0}" = 1 ]; then
+  "$BIN" all --config "$DIR/webims.toml" > "$DIR/all.log" & pids+=($!)
+  wait
+  exit 0
+fi
 "$BIN" core --config "$DIR/webims.toml" & pids+=($!)
 for i in $(seq 1 50); do ss -ltn | grep -q "127.0.0.1:$((WSPORT + 2)) " && break; sleep 0.1; done
 "$BIN" pcscf --config "$DIR/webims.toml" & pids+=($!)

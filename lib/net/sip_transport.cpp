@@ -12,6 +12,15 @@
 // Via `received`/`rport` (RFC 3261 §18.2.1, RFC 3581) are the proxy's to add: this layer reports
 // the real remote endpoint in SipPeer and never edits messages.
 //
+// In-process links: two layers of one process on one io_context that both set
+// SipTransportOptions::in_process (`webims all`: the eP-CSCF and the core) do not talk over a
+// loopback socket. A TCP/TLS message from one to a listener of the other is serialized as for the
+// wire and handed over by a post() to the io_context, where the receiver parses and checks it as if
+// it had arrived on a connection (same 400 answers, same OnMessage); the link has a connection id
+// like a connection, so replies and requests back go the same way, and closing either layer
+// reports OnClosed for it on both sides. It saves the system calls, the kernel's TCP work and the
+// stream framing on both ends, which were about a quarter of each process's CPU per message.
+//
 // Connections are shared_ptrs kept alive by their pending operations; the state they share with
 // the layer outlives it for completions still queued (same scheme as http_server.cpp).
 #include "net/host_port.hpp"
@@ -20,6 +29,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -28,6 +38,7 @@
 #include <atomic>
 #include <charconv>
 #include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -199,6 +210,20 @@ struct SipState : std::enable_shared_from_this<SipState> {
   std::shared_ptr<ssl::context> client_context();
   void deliver(const SipPeer& from, sip::Message msg, const std::function<void(std::string)>& reply);
   void close();
+
+  // In-process links (see the top of the file).
+  struct LinkEnd {
+    uint64_t id = 0;
+    std::weak_ptr<SipState> other;
+    SipPeer peer;  // as this side sees it: remote = the other side's listener, connection = id
+  };
+  const LinkEnd* link_by_id(uint64_t id) const;
+  const LinkEnd* link_for(const SipPeer& to);  // an existing or new link to a listener in-process
+  bool send_link(const LinkEnd& link, std::string bytes);
+  void receive_link(uint64_t id, std::string bytes);
+  void link_gone(uint64_t id);
+  std::optional<base::Endpoint> stream_listener(SipTransport t) const;
+  bool listens_at(SipTransport t, const base::Endpoint& ep) const;
   // Per connection. A registration storm of 10,000 WICs queues about 9 MB toward the core at once.
   size_t max_queued_bytes() const { return std::max<size_t>(16 << 20, 16 * options.max_message_bytes); }
 
@@ -214,7 +239,39 @@ struct SipState : std::enable_shared_from_this<SipState> {
   std::vector<std::unique_ptr<StreamListener>> streams;
   std::unordered_map<uint64_t, std::weak_ptr<SipConnBase>> conns;
   std::unordered_map<PeerKey, uint64_t, PeerKeyHash> by_remote;  // the newest connection per peer
+  std::vector<LinkEnd> links;                                      // in-process links, few
   bool closed = false;
+};
+
+// The layers of this process that accept in-process links. Each is used on its own io_context's
+// thread only; the registry itself may be looked at from any of them.
+struct LinkRegistry {
+  std::mutex mu;
+  std::vector<std::weak_ptr<SipState>> layers;
+  static LinkRegistry& get() {
+    static LinkRegistry r;
+    return r;
+  }
+  void add(const std::shared_ptr<SipState>& s) {
+    std::lock_guard lock(mu);
+    layers.push_back(s);
+  }
+  void remove(const SipState* s) {
+    std::lock_guard lock(mu);
+    std::erase_if(layers, [s](const std::weak_ptr<SipState>& w) {
+      auto p = w.lock();
+      return !p || p.get() == s;
+    });
+  }
+  // A layer on `io` (other than `self`) with a `t` listener at `ep`.
+  std::shared_ptr<SipState> find(const SipState* self, asio::io_context& io, SipTransport t, const base::Endpoint& ep) {
+    std::lock_guard lock(mu);
+    for (auto& w : layers) {
+      auto p = w.lock();
+      if (p && p.get() != self && &p->io == &io && !p->closed && p->listens_at(t, ep)) return p;
+    }
+    return nullptr;
+  }
 };
 
 }  // namespace detail
@@ -617,6 +674,9 @@ std::shared_ptr<ssl::context> SipState::client_context() {
 }
 
 bool SipState::send_stream(const SipPeer& to, std::string bytes) {
+  if (options.in_process) {
+    if (const LinkEnd* l = to.connection ? link_by_id(to.connection) : link_for(to)) return send_link(*l, std::move(bytes));
+  }
   if (to.connection) {
     auto it = conns.find(to.connection);
     auto c = it == conns.end() ? nullptr : it->second.lock();
@@ -654,12 +714,95 @@ bool SipState::send_stream(const SipPeer& to, std::string bytes) {
   return true;
 }
 
+std::optional<base::Endpoint> SipState::stream_listener(SipTransport t) const {
+  for (auto& l : streams)
+    if (l->transport == t) return l->local;
+  return std::nullopt;
+}
+
+bool SipState::listens_at(SipTransport t, const base::Endpoint& ep) const {
+  static const base::IpAddress any4, any6 = *base::IpAddress::parse("::");
+  for (auto& l : streams) {
+    if (l->transport != t || l->local.port != ep.port) continue;
+    if (l->local.addr == ep.addr) return true;
+    // A wildcard listener holds the port on every address; loopback is certainly one of ours.
+    auto a = ep.addr.unmapped();
+    bool loopback = a.is_v4() ? a.data()[0] == 127 : a == *base::IpAddress::parse("::1");
+    if (loopback && (l->local.addr == any6 || (l->local.addr == any4 && a.is_v4())))
+      return true;
+  }
+  return false;
+}
+
+const SipState::LinkEnd* SipState::link_by_id(uint64_t id) const {
+  for (auto& l : links)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+const SipState::LinkEnd* SipState::link_for(const SipPeer& to) {
+  for (auto& l : links)
+    if (l.peer.transport == to.transport && l.peer.remote == to.remote) return &l;
+  if (closed) return nullptr;
+  auto other = LinkRegistry::get().find(this, io, to.transport, to.remote);
+  if (!other) return nullptr;
+  uint64_t id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  // What each side sees as the other's address: its listener of that transport (where a socket
+  // connection's far end would be, but with the listening port), else its first stream listener.
+  auto ours = stream_listener(to.transport);
+  if (!ours && !streams.empty()) ours = streams.front()->local;
+  base::Endpoint theirs = *other->stream_listener(to.transport);
+  other->links.push_back({id, weak_from_this(), SipPeer{to.transport, ours.value_or(base::Endpoint{}), theirs, id}});
+  links.push_back({id, other, SipPeer{to.transport, to.remote, ours.value_or(base::Endpoint{}), id}});
+  LOG_INFO("sip") << to_string(to.transport) << " " << to.remote.to_string()
+                  << " is a listener of this process: messages handed over in memory (conn " << id << ")";
+  return &links.back();
+}
+
+bool SipState::send_link(const LinkEnd& link, std::string bytes) {
+  if (closed) return false;
+  auto other = link.other.lock();
+  if (!other || other->closed) return false;
+  asio::post(io, [other, id = link.id, bytes = std::move(bytes)]() mutable { other->receive_link(id, std::move(bytes)); });
+  return true;
+}
+
+void SipState::receive_link(uint64_t id, std::string bytes) {
+  const LinkEnd* l = link_by_id(id);
+  if (closed || !l) return;
+  SipPeer from = l->peer;
+  auto reply = [self = shared_from_this(), id](std::string b) {
+    if (auto* back = self->link_by_id(id)) self->send_link(*back, std::move(b));
+  };
+  if (bytes.find_first_not_of("\r\n") == std::string::npos) return;  // a keep-alive, nothing to answer in memory
+  auto m = sip::parse_message(std::string_view(bytes), limits);
+  if (!m) return refuse(from, bytes, m.error(), reply);
+  deliver(from, std::move(*m), reply);
+}
+
+void SipState::link_gone(uint64_t id) {
+  auto it = std::find_if(links.begin(), links.end(), [id](const LinkEnd& l) { return l.id == id; });
+  if (it == links.end()) return;
+  SipPeer peer = it->peer;
+  links.erase(it);
+  if (on_closed && !closed) on_closed(peer);
+}
+
 void SipState::close() {
   if (closed) return;
   std::vector<std::shared_ptr<SipConnBase>> live;
   for (auto& [id, weak] : conns)
     if (auto c = weak.lock()) live.push_back(std::move(c));
   for (auto& c : live) c->stop();  // reports OnClosed while the owner still listens
+  // In-process links end as connections do: reported here now, to the other side when it runs.
+  auto ended = std::move(links);
+  links.clear();
+  for (auto& l : ended) {
+    if (on_closed) on_closed(l.peer);
+    if (auto other = l.other.lock())
+      asio::post(io, [other, id = l.id] { other->link_gone(id); });
+  }
+  if (options.in_process) LinkRegistry::get().remove(this);
   closed = true;
   error_code ignored;
   for (auto& l : udp) l->socket.close(ignored);
@@ -716,6 +859,7 @@ SipTransportLayer::SipTransportLayer(asio::io_context& io, const std::vector<std
   }
   for (auto& l : st->udp) st->receive(*l);
   for (auto& l : st->streams) st->accept(*l);
+  if (st->options.in_process) detail::LinkRegistry::get().add(st);
   impl_->st = std::move(st);
   for (const auto& u : listeners()) LOG_INFO("sip") << "listening on " << u;
 }

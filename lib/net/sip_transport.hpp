@@ -37,6 +37,9 @@ struct SipTransportOptions {
   std::chrono::seconds idle_timeout{600};  // TCP/TLS connections without traffic are closed
   size_t max_connections = 10000;
   std::chrono::seconds connect_timeout{5};
+  // Hand TCP/TLS messages to a listener of another layer in this process on the same io_context
+  // that also sets this (the eP-CSCF and the core in `webims all`) in memory, not over a socket.
+  bool in_process = false;
 };
 
 class SipTransportLayer {

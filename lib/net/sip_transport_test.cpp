@@ -591,5 +591,97 @@ TEST_F(SipTransportTest, CloseReportsConnectionsAndStops) {
   EXPECT_FALSE(send(a, {SipTransport::Udp, endpoint_of(a, SipTransport::Udp), {}, 0}, request(2)));
 }
 
+// `webims all`: the eP-CSCF's layer and the core's on one io_context hand messages over in memory.
+TEST_F(SipTransportTest, InProcessLinkHandsMessagesOverWithoutASocket) {
+  SipTransportOptions o;
+  o.in_process = true;
+  Inbox ina, inb;
+  auto& a = make({"tcp://127.0.0.1:0"}, ina, nullptr, nullptr, o);  // the core
+  auto& b = make({"tcp://127.0.0.1:0"}, inb, nullptr, nullptr, o);  // the eP-CSCF
+  auto a_ep = endpoint_of(a, SipTransport::Tcp), b_ep = endpoint_of(b, SipTransport::Tcp);
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_ep, {}, 0}, request(1)));
+  auto r = ina.wait_message(0);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->msg.cseq()->number, 1u);
+  EXPECT_EQ(r->from.transport, SipTransport::Tcp);
+  EXPECT_EQ(r->from.remote, b_ep);  // b's listener: a socket would have come from an ephemeral port
+  EXPECT_EQ(r->from.local, a_ep);
+  EXPECT_NE(r->from.connection, 0u);
+  // The reply goes back on the link, by its connection id.
+  ASSERT_TRUE(on_io([&] { return a.send(r->from, sip::make_response(r->msg, 200, {}, "x")); }));
+  auto resp = inb.wait_message(0);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->msg.status(), 200);
+  EXPECT_EQ(resp->from.remote, a_ep);
+  EXPECT_EQ(resp->from.connection, r->from.connection);
+  // By address, both ways: the same link.
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_ep, {}, 0}, request(2)));
+  ASSERT_TRUE(send(a, {SipTransport::Tcp, b_ep, {}, 0}, request(3)));
+  auto r2 = ina.wait_message(1);
+  auto r3 = inb.wait_message(1);
+  ASSERT_TRUE(r2 && r3);
+  EXPECT_EQ(r2->from.connection, r->from.connection);
+  EXPECT_EQ(r3->from.connection, r->from.connection);
+  EXPECT_EQ(r3->msg.cseq()->number, 3u);
+  // A message failing the checks is answered 400 back over the link and never reaches a; a
+  // keep-alive is nothing to answer.
+  std::string bad = request(4);
+  bad.replace(bad.find("Max-Forwards: 70"), 16, "Max-Forwards: xx");
+  ASSERT_TRUE(send_raw(b, {SipTransport::Tcp, a_ep, {}, 0}, "\r\n\r\n"));
+  ASSERT_TRUE(send_raw(b, {SipTransport::Tcp, a_ep, {}, 0}, bad));
+  auto refused = inb.wait_message(2);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->msg.status(), 400);
+  EXPECT_EQ(refused->msg.cseq()->number, 4u);
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_ep, {}, 0}, request(5)));
+  auto r5 = ina.wait_message(2);
+  ASSERT_TRUE(r5);
+  EXPECT_EQ(r5->msg.cseq()->number, 5u);
+  EXPECT_EQ(ina.message_count(), 3u);
+  // Closing a ends the link as a connection ends: reported on both sides, and gone for sending.
+  on_io([&] {
+    a.close();
+    return 0;
+  });
+  auto ca = ina.wait_closed(0), cb = inb.wait_closed(0);
+  ASSERT_TRUE(ca && cb);
+  EXPECT_EQ(ca->connection, r->from.connection);
+  EXPECT_EQ(cb->connection, r->from.connection);
+  EXPECT_EQ(cb->remote, a_ep);
+  EXPECT_FALSE(send(b, resp->from, request(6)));
+}
+
+TEST_F(SipTransportTest, InProcessLinkOnlyWhenBothAskAndToOurListeners) {
+  SipTransportOptions o;
+  o.in_process = true;
+  Inbox ina, inb, inc;
+  auto& a = make({"tcp://0.0.0.0:0"}, ina, nullptr, nullptr, o);  // wildcard: reached at 127.0.0.1
+  auto& b = make({"tcp://127.0.0.1:0"}, inb);                      // does not ask for links
+  auto& c = make({"tcp://127.0.0.1:0"}, inc, nullptr, nullptr, o);
+  uint16_t a_port = endpoint_of(a, SipTransport::Tcp).port;
+  base::Endpoint a_loop{*base::IpAddress::parse("127.0.0.1"), a_port};
+  auto b_ep = endpoint_of(b, SipTransport::Tcp), c_ep = endpoint_of(c, SipTransport::Tcp);
+  // b -> a: over a socket (from an ephemeral port).
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_loop, {}, 0}, request(1)));
+  auto r1 = ina.wait_message(0);
+  ASSERT_TRUE(r1);
+  EXPECT_NE(r1->from.remote, b_ep);
+  // a -> b's listener: a socket too, b did not ask.
+  ASSERT_TRUE(send(a, {SipTransport::Tcp, b_ep, {}, 0}, request(2)));
+  auto r2 = inb.wait_message(0);
+  ASSERT_TRUE(r2);
+  EXPECT_NE(r2->from.remote.port, a_port);
+  // c -> a at 127.0.0.1 on a's wildcard listener: the link.
+  ASSERT_TRUE(send(c, {SipTransport::Tcp, a_loop, {}, 0}, request(3)));
+  auto r3 = ina.wait_message(1);
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->from.remote, c_ep);
+  // Another transport, or a port nobody here listens on, is not linked.
+  ASSERT_TRUE(send(c, {SipTransport::Tcp, b_ep, {}, 0}, request(4)));
+  auto r4 = inb.wait_message(1);
+  ASSERT_TRUE(r4);
+  EXPECT_NE(r4->from.remote, c_ep);
+}
+
 }  // namespace
 }  // namespace net

@@ -17,6 +17,9 @@ void PcscfConfig::describe(Binder& b) {
   b.field("sip_listen", sip_listen, "SIP listeners toward the IMS core: udp:// tcp:// tls://ADDR:PORT.");
   b.field("sip_host", sip_host, "Host in Via, Path and Record-Route toward the core. Empty: the first sip_listen address.");
   b.field("next_hop", next_hop, "The IMS core (I-/S-CSCF) requests are sent to: a SIP URI with transport.");
+  b.field("core_in_process", core_in_process,
+          "When next_hop is the core of this same process (webims all), hand SIP messages to it in memory\n"
+          "instead of over a loopback TCP/TLS connection. false: over the socket (to watch with tcpdump/sngrep).");
   b.field("turn_uris", turn_uris, "TURN servers announced with Solution 1 credentials (uri parameters of 3gpp-ext-turn-cred).");
   b.field("turn_credential_lifetime", turn_credential_lifetime,
           "Lifetime of a Solution 1 TURN credential (TS 33.203 X.5.2), Km from [[turn.secrets]].");

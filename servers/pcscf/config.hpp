@@ -17,6 +17,7 @@ struct PcscfConfig {
   std::vector<std::string> sip_listen{"tcp://127.0.0.1:5070"};
   std::string sip_host;  // host put in Via/Path/Record-Route toward the core; empty = the sip_listen address
   std::string next_hop = "sip:127.0.0.1:5060;transport=tcp";
+  bool core_in_process = true;
   std::vector<std::string> turn_uris{"turn:localhost:3478?transport=udp", "turn:localhost:3478?transport=tcp",
                                      "turns:localhost:5349?transport=tcp"};
   Duration turn_credential_lifetime = std::chrono::hours(24);

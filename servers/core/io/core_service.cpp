@@ -66,7 +66,11 @@ CoreService::CoreService(boost::asio::io_context& io, const CoreConfig& cfg, con
       [this](const net::SipPeer& peer) {
         if (peer.connection) logic_->on_flow_closed(peer.connection, base::Now::system());
       },
-      server_tls, client_tls);
+      server_tls, client_tls, [] {
+        net::SipTransportOptions o;
+        o.in_process = true;  // an eP-CSCF of this process that asks for it ([pcscf] core_in_process)
+        return o;
+      }());
 
   // Where we are, per transport: Via sent-by, Record-Route and Service-Route.
   std::vector<LocalAddress> local;

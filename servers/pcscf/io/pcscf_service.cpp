@@ -88,7 +88,11 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
       [this](const net::SipPeer& peer) {
         if (peer.connection) logic_->on_sip_flow_closed(peer.connection, base::Now::system());
       },
-      server_tls, client_tls);
+      server_tls, client_tls, [&] {
+        net::SipTransportOptions o;
+        o.in_process = cfg.core_in_process;
+        return o;
+      }());
   auto first = cfg.sip_listen.front();
   s.sip_transport = upper(first.substr(0, first.find("://")));
   auto bound = sip_->local_endpoint(transport_of(s.sip_transport));
@@ -219,8 +223,9 @@ std::vector<std::string> PcscfService::sip_listeners() const { return sip_->list
 base::Endpoint PcscfService::control_endpoint() const { return http_ ? http_->local_endpoint() : base::Endpoint{}; }
 
 void PcscfService::ws_send(uint64_t connection, std::string text) {
-  for (auto& w : ws_)
-    if (w->send(connection, text)) return;
+  // Copied only when there is a server after this one to try (ws:// and wss:// listeners).
+  for (size_t i = 0; i < ws_.size(); ++i)
+    if (ws_[i]->send(connection, i + 1 == ws_.size() ? std::move(text) : text)) return;
 }
 
 void PcscfService::ws_close(uint64_t connection, uint16_t code, std::string_view reason) {
