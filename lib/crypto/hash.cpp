@@ -3,7 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 #include <openssl/rand.h>
 
 #include <cstdlib>
@@ -12,81 +14,94 @@
 namespace crypto {
 namespace {
 
-// HMAC contexts already keyed with the last few keys used for one digest. OpenSSL keeps the
-// inner and outer padded-key states of a keyed context, and EVP_MAC_init without a key only
-// copies them back, where keying hashes the key blocks again and goes through the provider's
-// parameter handling: with the same keys used over and over (Digest nonces, flow tokens) that
-// was most of the cost of a MAC over a short input. A miss keys the least recently filled slot.
-struct KeyedMacs {
+// HMAC (RFC 2104) on OpenSSL's low-level SHA1/SHA256/MD5 functions. They are deprecated in
+// OpenSSL 3 but still shipped, and their contexts are plain structs: a keyed HMAC state (the inner
+// and outer hashes after the padded key block) is copied by assignment. EVP_MAC duplicated three
+// provider contexts on the heap per MAC even with the key cached, which made HMAC a visible share
+// of a SIP registration's allocations (Digest nonces, flow tokens) and of TURN's MESSAGE-INTEGRITY.
+// The last few keys used stay keyed per thread; a miss keys the least recently filled slot.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+template <class Ctx, size_t N, int (*Init)(Ctx*), int (*Update)(Ctx*, const void*, size_t),
+          int (*Final)(unsigned char*, Ctx*)>
+struct RawHmac {
+  static constexpr size_t kBlock = 64;  // SHA-1, SHA-256 and MD5
   static constexpr size_t kSlots = 4;
-  static constexpr size_t kMaxKey = 64;  // longer keys are hashed by HMAC anyway; not cached
+  static constexpr size_t kMaxKey = 64;  // longer keys are hashed first; cached by that hash
   struct Slot {
-    EVP_MAC_CTX* ctx = nullptr;
     uint8_t key[kMaxKey] = {};
     size_t len = 0;
     bool keyed = false;
+    Ctx inner{}, outer{};
   };
   Slot slots[kSlots];
   size_t next = 0;
 
-  // A context keyed with `key` and ready for EVP_MAC_update, or nullptr when the key is not cached.
-  EVP_MAC_CTX* get(Bytes key) {
-    if (key.empty() || key.size() > kMaxKey) return nullptr;
-    for (Slot& s : slots)
-      if (s.keyed && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) {
-        if (!EVP_MAC_init(s.ctx, nullptr, 0, nullptr)) abort();
-        return s.ctx;
-      }
+  const Slot& keyed(Bytes key) {
+    std::array<uint8_t, N> hashed;
+    if (key.size() > kBlock) {  // RFC 2104: a key longer than the block is replaced by its hash
+      Ctx c;
+      Init(&c);
+      Update(&c, key.data(), key.size());
+      Final(hashed.data(), &c);
+      OPENSSL_cleanse(&c, sizeof c);
+      key = Bytes(hashed.data(), N);
+    }
+    for (const Slot& s : slots)
+      if (s.keyed && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) return s;
     Slot& s = slots[next];
     next = (next + 1) % kSlots;
-    s.keyed = false;
-    if (!EVP_MAC_init(s.ctx, key.data(), key.size(), nullptr)) abort();
-    std::memcpy(s.key, key.data(), key.size());
+    uint8_t pad[kBlock];
+    for (int which = 0; which < 2; ++which) {
+      std::memset(pad, which == 0 ? 0x36 : 0x5c, kBlock);
+      for (size_t i = 0; i < key.size(); ++i) pad[i] ^= key[i];
+      Ctx& c = which == 0 ? s.inner : s.outer;
+      Init(&c);
+      Update(&c, pad, kBlock);
+    }
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(hashed.data(), hashed.size());
+    if (!key.empty()) std::memcpy(s.key, key.data(), key.size());
     s.len = key.size();
     s.keyed = true;
-    return s.ctx;
+    return s;
   }
-  ~KeyedMacs() {
-    for (Slot& s : slots) {
-      EVP_MAC_CTX_free(s.ctx);
-      OPENSSL_cleanse(s.key, sizeof s.key);
-    }
+
+  std::array<uint8_t, N> mac(Bytes key, std::initializer_list<Bytes> parts) {
+    const Slot& s = keyed(key);
+    std::array<uint8_t, N> out;
+    Ctx c = s.inner;
+    for (auto p : parts) Update(&c, p.data(), p.size());
+    Final(out.data(), &c);
+    c = s.outer;
+    Update(&c, out.data(), N);
+    Final(out.data(), &c);
+    OPENSSL_cleanse(&c, sizeof c);
+    return out;
   }
+
+  ~RawHmac() { OPENSSL_cleanse(slots, sizeof slots); }
 };
+using HmacSha1 = RawHmac<SHA_CTX, 20, SHA1_Init, SHA1_Update, SHA1_Final>;
+using HmacSha256 = RawHmac<SHA256_CTX, 32, SHA256_Init, SHA256_Update, SHA256_Final>;
+using HmacMd5 = RawHmac<MD5_CTX, 16, MD5_Init, MD5_Update, MD5_Final>;
+#pragma GCC diagnostic pop
 
 // Fetched once per thread; OpenSSL objects are freed at thread exit.
 struct Fetched {
   EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
   EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
   EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   EVP_MD_CTX* md_ctx = EVP_MD_CTX_new();
-  EVP_MAC_CTX* mac_sha1 = nullptr;
-  EVP_MAC_CTX* mac_sha256 = nullptr;
-  EVP_MAC_CTX* mac_md5 = nullptr;
-  KeyedMacs keyed_sha1, keyed_sha256, keyed_md5;
+  HmacSha1 hmac_sha1;
+  HmacSha256 hmac_sha256;
+  HmacMd5 hmac_md5;
 
   Fetched() {
-    if (!md5 || !sha1 || !sha256 || !hmac || !md_ctx) abort();
-    mac_sha1 = make_mac("SHA1");
-    mac_sha256 = make_mac("SHA256");
-    mac_md5 = make_mac("MD5");
-    for (auto* k : {&keyed_sha1, &keyed_sha256, &keyed_md5})
-      for (auto& slot : k->slots) slot.ctx = make_mac(k == &keyed_sha1 ? "SHA1" : k == &keyed_sha256 ? "SHA256" : "MD5");
-  }
-  EVP_MAC_CTX* make_mac(const char* digest) {
-    EVP_MAC_CTX* c = EVP_MAC_CTX_new(hmac);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-                           OSSL_PARAM_construct_end()};
-    if (!c || !EVP_MAC_CTX_set_params(c, params)) abort();
-    return c;
+    if (!md5 || !sha1 || !sha256 || !md_ctx) abort();
   }
   ~Fetched() {
-    EVP_MAC_CTX_free(mac_sha1);
-    EVP_MAC_CTX_free(mac_sha256);
-    EVP_MAC_CTX_free(mac_md5);
     EVP_MD_CTX_free(md_ctx);
-    EVP_MAC_free(hmac);
     EVP_MD_free(md5);
     EVP_MD_free(sha1);
     EVP_MD_free(sha256);
@@ -109,22 +124,6 @@ std::array<uint8_t, N> digest(EVP_MD* md, std::initializer_list<Bytes> parts) {
   return out;
 }
 
-template <size_t N>
-std::array<uint8_t, N> mac(EVP_MAC_CTX* plain, KeyedMacs& keyed, Bytes key, std::initializer_list<Bytes> parts) {
-  std::array<uint8_t, N> out;
-  size_t len = 0;
-  EVP_MAC_CTX* ctx = keyed.get(key);
-  if (!ctx) {
-    ctx = plain;
-    // An empty key is legal for HMAC but OpenSSL wants a non-null pointer.
-    static const uint8_t zero = 0;
-    if (!EVP_MAC_init(ctx, key.empty() ? &zero : key.data(), key.size(), nullptr)) abort();
-  }
-  for (auto p : parts) EVP_MAC_update(ctx, p.data(), p.size());
-  EVP_MAC_final(ctx, out.data(), &len, N);
-  return out;
-}
-
 }  // namespace
 
 Md5Digest md5(Bytes d) { return digest<16>(fetched().md5, {d}); }
@@ -133,19 +132,12 @@ Sha1Digest sha1(Bytes d) { return digest<20>(fetched().sha1, {d}); }
 Sha256Digest sha256(Bytes d) { return digest<32>(fetched().sha256, {d}); }
 Sha256Digest sha256(std::initializer_list<Bytes> parts) { return digest<32>(fetched().sha256, parts); }
 Sha1Digest hmac_sha1(Bytes key, Bytes d) { return hmac_sha1(key, {d}); }
-Sha1Digest hmac_sha1(Bytes key, std::initializer_list<Bytes> parts) {
-  auto& f = fetched();
-  return mac<20>(f.mac_sha1, f.keyed_sha1, key, parts);
-}
+Sha1Digest hmac_sha1(Bytes key, std::initializer_list<Bytes> parts) { return fetched().hmac_sha1.mac(key, parts); }
 Sha256Digest hmac_sha256(Bytes key, Bytes d) { return hmac_sha256(key, {d}); }
 Sha256Digest hmac_sha256(Bytes key, std::initializer_list<Bytes> parts) {
-  auto& f = fetched();
-  return mac<32>(f.mac_sha256, f.keyed_sha256, key, parts);
+  return fetched().hmac_sha256.mac(key, parts);
 }
-Md5Digest hmac_md5(Bytes key, Bytes d) {
-  auto& f = fetched();
-  return mac<16>(f.mac_md5, f.keyed_md5, key, {d});
-}
+Md5Digest hmac_md5(Bytes key, Bytes d) { return fetched().hmac_md5.mac(key, {d}); }
 
 uint32_t crc32(Bytes data) {
   static const auto table = [] {

@@ -36,7 +36,7 @@ TEST(Hmac, SameAnswersWhateverKeysCameBefore) {
   // RFC 4231 test case 1: key = 20 x 0x0b, "Hi There".
   const std::string key1(20, '\x0b');
   const std::string tc1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
-  // RFC 4231 test case 6: a 131-octet key (longer than a block: hashed, never cached).
+  // RFC 4231 test case 6: a 131-octet key (longer than a block: hashed first, kept by its hash).
   const std::string key6(131, '\xaa');
   const std::string tc6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
   const std::string msg6 = "Test Using Larger Than Block-Size Key - Hash Key First";
