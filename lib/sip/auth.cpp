@@ -69,6 +69,7 @@ base::Result<AuthValue, Error> parse_auth(std::string_view value) {
     return v;
   }
   size_t j = 0;
+  v.params.reserve(12);  // a Digest Authorization has up to ten: one allocation, not five
   while (true) {
     skip_wsp(rest, j);
     size_t n = j;
