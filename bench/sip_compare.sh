@@ -3,7 +3,9 @@
 # group, usrloc in memory, Digest MD5) and webims (`webims pcscf` + `webims core`: two processes,
 # two SIP hops, the HSS and the location service in SQLite), one after the other in one run, same
 # load generator (bench/sip/sipws_bench.cpp), loopback, Digest MD5 qop=auth, over WS and WSS.
-# Prints server CPU per registration for both and the ratio webims/Kamailio.
+# Prints server CPU per registration for both and the ratio webims/Kamailio; webims is measured as
+# two processes (`webims core` + `webims pcscf`, SIP between them over loopback TCP) and as one
+# (`webims all`: the same two hops, the eP-CSCF handing SIP to the core in memory).
 #
 # With --memory it then measures webims alone: N WICs (`webims wic load --idle`, a REGISTER with
 # Digest each, then held with their refreshes) over WSS, RSS of pcscf+core sampled every 5 s:
@@ -39,8 +41,10 @@ if [ "$MEMORY" != 2 ]; then
 PROVISION_ONLY=1 bash "$HERE/sip/webims_sip_server.sh" 5090 5091 "$CONNS" "$BIN" > "$OUT/provision.log" 2>&1
 run kamailio_ws 127.0.0.1:5080 "" "$HERE/sip/sipws_server.sh 5080 1 0 2"
 run webims_ws 127.0.0.1:5090 "" "$HERE/sip/webims_sip_server.sh 5090 0 $CONNS $BIN"
+run webims_all_ws 127.0.0.1:5090 "" "env WEBIMS_ALL=1 $HERE/sip/webims_sip_server.sh 5090 0 $CONNS $BIN"
 run kamailio_wss 127.0.0.1:5081 --tls "$HERE/sip/sipws_server.sh 5080 1 5081 2"
 run webims_wss 127.0.0.1:5091 --tls "$HERE/sip/webims_sip_server.sh 5090 5091 $CONNS $BIN"
+run webims_all_wss 127.0.0.1:5091 --tls "env WEBIMS_ALL=1 $HERE/sip/webims_sip_server.sh 5090 5091 $CONNS $BIN"
 python3 - "$OUT" <<'PY'
 import re, statistics, sys, os
 out = sys.argv[1]
@@ -59,19 +63,19 @@ def failed(reps):  # a repetition in which the server stopped serving (crashed, 
 def med(reps, key):
     v = [r[key] for r in reps.values() if key in r and r.get("registrations_ok", 0) > 0]
     return (statistics.median(v), min(v), max(v)) if v else (float("nan"),) * 3
-print(f"{'figure (median [min-max] of reps)':44} {'kamailio':>22} {'webims':>22} {'webims/kamailio':>16}")
+print(f"{'figure (median [min-max] of reps)':40} {'kamailio':>20} {'webims 2 processes':>20} {'ratio':>6} {'webims all':>20} {'ratio':>6}")
 for t in ("ws", "wss"):
-    k, w = load("kamailio_" + t), load("webims_" + t)
+    k, w, a = load("kamailio_" + t), load("webims_" + t), load("webims_all_" + t)
     for key, label in (("server_cpu_us_per_registration", "server CPU per registration (us)"),
                        ("registrations_per_s", "registrations/s"),
                        ("reg_latency_p50_ms", "registration latency p50 (ms)"),
                        ("errors", "errors (non-2xx finals)"),
                        ("connections_lost", "connections lost")):
-        a, b = med(k, key), med(w, key)
-        ratio = b[0] / a[0] if a[0] else float("nan")
-        fmt = lambda x: f"{x[0]:.1f} [{x[1]:.1f}-{x[2]:.1f}]"
-        print(f"{t + ' ' + label:44} {fmt(a):>22} {fmt(b):>22} {ratio:>16.2f}")
-    print(f"{t + ' repetitions that failed (excluded above)':44} {failed(k):>22} {failed(w):>22}")
+        x, y, z = med(k, key), med(w, key), med(a, key)
+        fmt = lambda v: f"{v[0]:.1f} [{v[1]:.1f}-{v[2]:.1f}]"
+        r = lambda v: v[0] / x[0] if x[0] else float("nan")
+        print(f"{t + ' ' + label:40} {fmt(x):>20} {fmt(y):>20} {r(y):>6.2f} {fmt(z):>20} {r(z):>6.2f}")
+    print(f"{t + ' repetitions that failed (excl. above)':40} {failed(k):>20} {failed(w):>20} {'':>6} {failed(a):>20}")
 PY
 fi
 

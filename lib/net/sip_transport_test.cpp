@@ -683,5 +683,26 @@ TEST_F(SipTransportTest, InProcessLinkOnlyWhenBothAskAndToOurListeners) {
   EXPECT_NE(r4->from.remote, c_ep);
 }
 
+TEST_F(SipTransportTest, InProcessLinkKeepsTheReceiversSizeLimit) {
+  SipTransportOptions small, o;
+  small.in_process = o.in_process = true;
+  small.max_message_bytes = 1024;
+  Inbox ina, inb;
+  auto& a = make({"tcp://127.0.0.1:0"}, ina, nullptr, nullptr, small);
+  auto& b = make({"tcp://127.0.0.1:0"}, inb, nullptr, nullptr, o);
+  auto a_ep = endpoint_of(a, SipTransport::Tcp);
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_ep, {}, 0}, request(1, "call-1", std::string(2000, 'x'))));
+  auto refused = inb.wait_message(0);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->msg.status(), 513);
+  ASSERT_TRUE(send(b, {SipTransport::Tcp, a_ep, {}, 0}, request(2, "call-2", "small")));
+  auto r = ina.wait_message(0);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->msg.cseq()->number, 2u);
+  EXPECT_EQ(r->msg.body(), "small");
+  EXPECT_EQ(r->from.remote, endpoint_of(b, SipTransport::Tcp));
+  EXPECT_EQ(ina.message_count(), 1u);
+}
+
 }  // namespace
 }  // namespace net
