@@ -426,7 +426,9 @@ void CoreLogic::apply_bindings(const sip::Hop& from, sip::Message& req, const st
 
   // 200 OK (RFC 3261 §10.3 step 8, RFC 3327 §5.3, RFC 3608 §6, RFC 3455 §4.1).
   sip::Message ok = proxy_.make_local_response(req, 200);
-  auto current = bindings(impu);
+  static const std::vector<store::Registration> kNone;
+  auto found = by_impu_.find(impu);
+  const auto& current = found == by_impu_.end() ? kNone : found->second;  // read only, not copied
   for (auto& b : current) {
     std::string v = "<" + b.contact + ">;expires=" + std::to_string(std::max<int64_t>(0, b.expires_unix - now.unix_s));
     if (!b.instance_id.empty()) v += ";+sip.instance=\"" + b.instance_id + "\"";
