@@ -44,7 +44,7 @@ namespace {
 using namespace core;
 
 struct FakeIo : Io {
-  void send(const sip::Hop& to, const sip::Message& m) override {
+  bool send(const sip::Hop& to, const sip::Message& m) override {
     auto p = sip::parse_message(m.to_string());
     FUZZ_CHECK(p.ok());
     if (m.is_request()) last_request = std::move(*p);
@@ -54,6 +54,7 @@ struct FakeIo : Io {
         if (auto c = sip::parse_digest_challenge(v)) challenges[to.flow ? to.flow : to.remote.port].push_back(*c);
     }
     ++sent;
+    return true;
   }
   std::optional<sip::Message> last_request;
   std::map<uint64_t, std::vector<sip::DigestChallenge>> challenges;

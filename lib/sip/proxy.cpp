@@ -833,11 +833,19 @@ bool ProxyCore::forward(const Hop& from, std::vector<Target> targets, const base
     client_index_[b.branch] = {t->id, t->branches.size()};
     t->branches.push_back(std::move(b));
   }
-  for (auto& b : t->branches) {
-    user_.send(b.to, b.request);
+  std::vector<size_t> unsent;
+  for (size_t i = 0; i < t->branches.size(); ++i) {
     ++stats_.forwarded;
+    if (!user_.send(t->branches[i].to, t->branches[i].request)) unsent.push_back(i);
   }
   schedule(*t);
+  // §16.9: a target the transport cannot reach answers 503 now (relayed upstream as 500, §16.7).
+  const uint64_t id = t->id;
+  for (size_t i : unsent) {
+    auto it = txns_.find(id);
+    if (it == txns_.end()) break;
+    if (it->second->branches[i].pending()) branch_final(*it->second, i, 503, now);
+  }
   return true;
 }
 

@@ -57,7 +57,10 @@ struct ForwardContext {
 class ProxyUser {
  public:
   virtual ~ProxyUser() = default;
-  virtual void send(const Hop& to, const Message& msg) = 0;
+  // False when the transport could not even take it (no connection and none can be opened, queue
+  // full, flow gone): a request forwarded that way gets its 503 at once (RFC 3261 §16.9) instead
+  // of a 408 after Timer F/B.
+  virtual bool send(const Hop& to, const Message& msg) = 0;
   // Called for every response about to be sent upstream for a forwarded request (provisional,
   // each 2xx, the best final, and the 408/500 the core makes itself), after our Via was removed.
   // The owner may edit it (the eP-CSCF binds identities on a 200 to REGISTER and adds headers).

@@ -127,7 +127,12 @@ struct Proxy : Node, ProxyUser {
     c.default_sent_by = e;
     return c;
   }
-  void send(const Hop& to, const Message& m) override { send_to(to, m); }
+  bool send(const Hop& to, const Message& m) override {
+    if (unreachable && to.remote == *unreachable) return false;
+    send_to(to, m);
+    return true;
+  }
+  std::optional<base::Endpoint> unreachable;  // sends there fail at once, as with no route
   void on_response(const ForwardContext& ctx, Message& r) override {
     seen_responses.push_back(r.status());
     if (stamp) r.append("X-Seen-By", addr.to_string());
@@ -252,7 +257,7 @@ TEST(ProxyHelpers, HopsFromUrisAndVias) {
 
 TEST(ProxyHelpers, LooseAndStrictRouting) {
   struct Sink : ProxyUser {
-    void send(const Hop&, const Message&) override {}
+    bool send(const Hop&, const Message&) override { return true; }
   } sink;
   base::SeededRandom r(1);
   ProxyConfig cfg;
@@ -546,6 +551,29 @@ TEST_F(Chain, ClosedFlowFailsItsBranches) {
   p1.core.on_flow_closed(9, net.now);
   net.deliver();
   EXPECT_EQ(a.statuses(), std::vector<int>{500});  // 503 from the transport failure, relayed as 500
+}
+
+TEST_F(Chain, UnsendableRequestAnsweredAtOnce) {
+  p1.unreachable = ep("10.0.0.20:5060");
+  a_sends(request("MESSAGE", "z9hG4bKu1"));
+  // No Timer F: the 503 of the failed send comes back now, relayed as 500 (RFC 3261 §16.7 step 6).
+  EXPECT_EQ(a.statuses(), std::vector<int>{500});
+  EXPECT_EQ(p1.core.transaction_count(), 1u);  // absorbing retransmissions until Timer J
+  EXPECT_TRUE(b.inbox.empty());
+  // Forking: the reachable target still gets it and its answer wins.
+  p1.unreachable.reset();
+  p1.route = [&](const Hop& from, Message& m) {
+    std::vector<ProxyCore::Target> targets;
+    targets.push_back({Hop{"UDP", ep("10.0.0.30:5060"), 0}, m});
+    targets.push_back({Hop{"UDP", ep("10.0.0.20:5060"), 0}, m});
+    p1.core.forward(from, std::move(targets), net.now);
+  };
+  p1.unreachable = ep("10.0.0.30:5060");
+  a_sends(request("MESSAGE", "z9hG4bKu2", "", "10.0.0.1:5060", 2));
+  ASSERT_EQ(b.requests("MESSAGE").size(), 1u);
+  b.answer(*b.requests("MESSAGE")[0], 200);
+  net.deliver();
+  EXPECT_EQ(a.statuses(), (std::vector<int>{500, 200}));
 }
 
 TEST_F(Chain, OverloadAnswers503) {

@@ -190,17 +190,18 @@ std::vector<std::string> CoreService::sip_listeners() const { return sip_->liste
 
 base::Endpoint CoreService::control_endpoint() const { return http_ ? http_->local_endpoint() : base::Endpoint{}; }
 
-void CoreService::send(const sip::Hop& to, const sip::Message& msg) {
+bool CoreService::send(const sip::Hop& to, const sip::Message& msg) {
   if (to.transport != "UDP" && to.transport != "TCP" && to.transport != "TLS") {
     LOG_WARN(kLog) << "cannot send over " << to.transport << " to " << to.remote.to_string();
-    return;
+    return false;
   }
   net::SipPeer peer;
   peer.transport = transport_of(to.transport);
   peer.remote = to.remote;
   peer.connection = to.flow;
-  if (!sip_->send(peer, msg))
-    LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "a response") << " to " << to.to_string();
+  if (sip_->send(peer, msg)) return true;
+  LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "a response") << " to " << to.to_string();
+  return false;
 }
 
 std::string CoreService::health() const {

@@ -43,7 +43,7 @@ class CoreService final : private Io {
   base::metrics::Registry& metrics() { return metrics_; }
 
  private:
-  void send(const sip::Hop& to, const sip::Message& msg) override;
+  bool send(const sip::Hop& to, const sip::Message& msg) override;
   void tick();
   std::string health() const;
 

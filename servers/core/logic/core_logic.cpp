@@ -107,12 +107,12 @@ CoreLogic::~CoreLogic() {
   }
 }
 
-void CoreLogic::send(const sip::Hop& to, const sip::Message& msg) {
+bool CoreLogic::send(const sip::Hop& to, const sip::Message& msg) {
   if (msg.is_response()) {
     int cls = msg.status() / 100;
     if (cls >= 1 && cls <= 6) ++stats_.responses[size_t(cls)];
   }
-  io_.send(to, msg);
+  return io_.send(to, msg);
 }
 
 bool CoreLogic::trusted(const base::IpAddress& a) const {

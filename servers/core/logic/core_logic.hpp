@@ -47,7 +47,7 @@ namespace core {
 class Io {
  public:
   virtual ~Io() = default;
-  virtual void send(const sip::Hop& to, const sip::Message& msg) = 0;
+  virtual bool send(const sip::Hop& to, const sip::Message& msg) = 0;  // false: could not be queued
 };
 
 // Where the core is reachable over one transport: put in Via, Record-Route and Service-Route.
@@ -104,7 +104,7 @@ class CoreLogic final : public sip::ProxyUser {
   std::vector<store::Registration> bindings(const std::string& impu) const;
 
  private:
-  void send(const sip::Hop& to, const sip::Message& msg) override;
+  bool send(const sip::Hop& to, const sip::Message& msg) override;
   void on_response(const sip::ForwardContext& ctx, sip::Message& response) override;
   void on_branch_final(const sip::ForwardContext& ctx, size_t target, int status) override;
 

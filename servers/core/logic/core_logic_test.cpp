@@ -36,10 +36,11 @@ const std::array<uint8_t, 16> kOpc{0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4
                                    0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
 
 struct FakeIo : Io {
-  void send(const sip::Hop& to, const sip::Message& m) override {
+  bool send(const sip::Hop& to, const sip::Message& m) override {
     auto p = sip::parse_message(m.to_string());
-    ASSERT_TRUE(p) << m.to_string();
-    sent.push_back({to, std::move(*p)});
+    EXPECT_TRUE(p) << m.to_string();
+    if (p) sent.push_back({to, std::move(*p)});
+    return true;
   }
   std::vector<std::pair<sip::Hop, sip::Message>> sent;
   const sip::Message& last() const { return sent.back().second; }

@@ -222,22 +222,25 @@ std::vector<std::string> PcscfService::sip_listeners() const { return sip_->list
 
 base::Endpoint PcscfService::control_endpoint() const { return http_ ? http_->local_endpoint() : base::Endpoint{}; }
 
-void PcscfService::ws_send(uint64_t connection, std::string text) {
+bool PcscfService::ws_send(uint64_t connection, std::string text) {
   // Copied only when there is a server after this one to try (ws:// and wss:// listeners).
   for (size_t i = 0; i < ws_.size(); ++i)
-    if (ws_[i]->send(connection, i + 1 == ws_.size() ? std::move(text) : text)) return;
+    if (ws_[i]->send(connection, i + 1 == ws_.size() ? std::move(text) : text)) return true;
+  return false;
 }
 
 void PcscfService::ws_close(uint64_t connection, uint16_t code, std::string_view reason) {
   for (auto& w : ws_) w->close(connection, code, reason);
 }
 
-void PcscfService::sip_send(const sip::Hop& to, const sip::Message& msg) {
+bool PcscfService::sip_send(const sip::Hop& to, const sip::Message& msg) {
   net::SipPeer peer;
   peer.transport = transport_of(to.transport);
   peer.remote = to.remote;
   peer.connection = to.flow;
-  if (!sip_->send(peer, msg)) LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "response") << " to " << to.to_string();
+  if (sip_->send(peer, msg)) return true;
+  LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "response") << " to " << to.to_string();
+  return false;
 }
 
 void PcscfService::record_turn_credential(const TurnCredentialRecord& r) {

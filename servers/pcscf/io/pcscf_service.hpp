@@ -46,9 +46,9 @@ class PcscfService final : private PcscfIo {
   PcscfLogic& logic() { return *logic_; }
 
  private:
-  void ws_send(uint64_t connection, std::string text) override;
+  bool ws_send(uint64_t connection, std::string text) override;
   void ws_close(uint64_t connection, uint16_t code, std::string_view reason) override;
-  void sip_send(const sip::Hop& to, const sip::Message& msg) override;
+  bool sip_send(const sip::Hop& to, const sip::Message& msg) override;
   void record_turn_credential(const TurnCredentialRecord& r) override;
   void schedule();
   // Deletes TURN credential records expired longer ago than turn_credential_retention; again hourly.

@@ -82,12 +82,9 @@ std::string PcscfLogic::our_uri(uint64_t connection, bool path) const {
          (path ? ";ob" : "");
 }
 
-void PcscfLogic::send(const sip::Hop& to, const sip::Message& msg) {
-  if (is_ws_flow(to.flow)) {
-    io_.ws_send(to.flow & ~(1ull << 63), msg.to_string());
-    return;
-  }
-  io_.sip_send(to, msg);
+bool PcscfLogic::send(const sip::Hop& to, const sip::Message& msg) {
+  if (is_ws_flow(to.flow)) return io_.ws_send(to.flow & ~(1ull << 63), msg.to_string());
+  return io_.sip_send(to, msg);
 }
 
 void PcscfLogic::refuse(const sip::Hop& from, const sip::Message& req, int status, std::string_view reason,

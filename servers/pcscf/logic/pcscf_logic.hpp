@@ -39,9 +39,10 @@ struct TurnCredentialRecord {  // Tid -> IMPU accountability (X.5.2; the TURN se
 class PcscfIo {
  public:
   virtual ~PcscfIo() = default;
-  virtual void ws_send(uint64_t connection, std::string text) = 0;
+  // Both: false when the message could not be queued (connection gone, queue full, no route).
+  virtual bool ws_send(uint64_t connection, std::string text) = 0;
   virtual void ws_close(uint64_t connection, uint16_t code, std::string_view reason) = 0;
-  virtual void sip_send(const sip::Hop& to, const sip::Message& msg) = 0;
+  virtual bool sip_send(const sip::Hop& to, const sip::Message& msg) = 0;
   virtual void record_turn_credential(const TurnCredentialRecord& r) = 0;
 };
 
@@ -99,7 +100,7 @@ class PcscfLogic final : private sip::ProxyUser {
 
  private:
   // sip::ProxyUser
-  void send(const sip::Hop& to, const sip::Message& msg) override;
+  bool send(const sip::Hop& to, const sip::Message& msg) override;
   void on_response(const sip::ForwardContext& ctx, sip::Message& response) override;
 
   void handle_register(const sip::Hop& from, uint64_t connection, sip::Message& req, const base::Now& now);

@@ -14,9 +14,17 @@ using namespace std::chrono_literals;
 namespace {
 
 struct FakeIo : PcscfIo {
-  void ws_send(uint64_t c, std::string t) override { ws.push_back({c, std::move(t)}); }
+  bool ws_send(uint64_t c, std::string t) override {
+    ws.push_back({c, std::move(t)});
+    return true;
+  }
   void ws_close(uint64_t c, uint16_t code, std::string_view) override { closed.push_back({c, code}); }
-  void sip_send(const sip::Hop& to, const sip::Message& m) override { core.push_back({to, m.to_string()}); }
+  bool sip_send(const sip::Hop& to, const sip::Message& m) override {
+    if (core_down) return false;
+    core.push_back({to, m.to_string()});
+    return true;
+  }
+  bool core_down = false;  // sends toward the core fail at once
   void record_turn_credential(const TurnCredentialRecord& r) override { records.push_back(r); }
   std::deque<std::pair<uint64_t, std::string>> ws;
   std::deque<std::pair<sip::Hop, std::string>> core;
@@ -278,4 +286,18 @@ TEST_F(PcscfLogicTest, DeregistrationUnbinds) {
   core_answers(200, "Contact: <sip:x1@df7jal23ls0d.invalid;transport=ws;ob>;expires=0\r\n");
   EXPECT_FALSE(logic->bindings().has_any(1));
   EXPECT_EQ(logic->stats().deregistrations, 1u);
+}
+
+// RFC 3261 §16.9: a REGISTER the eP-CSCF cannot hand to the transport toward the core (next hop
+// down, queue full) is answered at once, not with a 408 after Timer F.
+TEST_F(PcscfLogicTest, RequestThatCannotReachTheCoreIsAnsweredAtOnce) {
+  io.core_down = true;
+  from_wic(1, register_request("alice", 1));
+  EXPECT_TRUE(io.core.empty());
+  sip::Message r = last_to_wic(1);
+  EXPECT_EQ(r.status(), 500);  // the transport's 503, relayed as 500 (§16.7 step 6)
+  EXPECT_FALSE(logic->bindings().has_any(1));
+  io.core_down = false;
+  from_wic(1, register_request("alice", 2));
+  ASSERT_EQ(io.core.size(), 1u);  // the next one goes through
 }
