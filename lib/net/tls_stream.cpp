@@ -129,6 +129,11 @@ TlsStream::Step TlsStream::step(const Call& c) {
   return out;
 }
 
+void TlsStream::close_notify_now() {
+  if (socket_.is_open()) SSL_shutdown(ssl_.get());  // best effort: the socket is non-blocking
+  ERR_clear_error();
+}
+
 void teardown(boost::beast::role_type role, TlsStream& stream, boost::system::error_code& ec) {
   SSL_shutdown(stream.native_handle());  // best effort: the socket is non-blocking
   ERR_clear_error();

@@ -88,6 +88,23 @@ class TlsStream {
     return run(Call{Call::Write, gathered->data(), gathered->size(), std::move(gathered)}, std::forward<Token>(token));
   }
 
+  // One OpenSSL step: done (ec set or not, n bytes) or wait for the socket to become readable
+  // (want == 1) or writable (want == 2).
+  struct Step {
+    boost::system::error_code ec;
+    size_t n = 0;
+    int want = 0;
+  };
+
+  // For a reader that waits for readiness itself, so that no buffer of its own stays pending while
+  // the connection is idle (the WSS listener reads every connection into one shared buffer): reads
+  // what OpenSSL can give now. With `want`, wait for the socket as it says, then call again;
+  // until then nothing is buffered in OpenSSL (no read-ahead), so a readiness wait cannot stall.
+  Step read_now(void* data, size_t size) { return step(Call{Call::Read, data, size}); }
+
+  // Sends close_notify if the socket takes it now; never waits (before a TCP teardown).
+  void close_notify_now();
+
   // Sends close_notify (without waiting for the peer's); completes with error_code.
   template <class Token>
   auto async_shutdown(Token&& token) {
@@ -108,13 +125,6 @@ class TlsStream {
     std::shared_ptr<std::vector<unsigned char>> keep{};  // a gathered write's bytes
   };
 
-  // One OpenSSL step: done (ec set or not, n bytes) or wait for the socket to become readable
-  // (want == 1) or writable (want == 2).
-  struct Step {
-    boost::system::error_code ec;
-    size_t n = 0;
-    int want = 0;
-  };
   Step step(const Call& c);
 
   template <class Token>

@@ -1,18 +1,21 @@
-// SIP over WebSocket (RFC 7118) transport on Boost.Beast: the W2 server of the eP-CSCF and the
-// client of the command-line WIC.
+// SIP over WebSocket (RFC 7118) transport: the W2 server of the eP-CSCF and the client of the
+// command-line WIC (the client on Boost.Beast's websocket::stream).
 //
 // Server connection life: [TLS handshake] → HTTP request read with beast::http (so plain requests
 // such as GET /metrics reach `on_http` on the same port) → checks (capacity 503, Origin 403,
-// subprotocol 400; RFC 6455 §4.2.2, protocols.md W2) → websocket accept → open: one read always
+// subprotocol 400, then RFC 6455 §4.2.1: Host, key 400, version 426; protocols.md W2) → 101 →
+// open: our own framing (ws_frame.hpp) straight on the socket or TlsStream, one readiness wait
 // pending, one write at a time from a queue → closed, reported once to on_close.
-// The frame-level rules (1009 too big, 1007 bad UTF-8) are Beast's: its read fails the connection
-// with exactly those close codes (RFC 6455 §7.1.7, §8.1); binary frames are closed here with 1003.
+// The frame-level rules (1002 protocol errors, 1009 too big, 1007 bad UTF-8) are the decoder's
+// (RFC 6455 §5, §7.1.7, §8.1); binary messages are closed here with 1003.
 //
 // Sessions are shared_ptrs kept alive by their pending operations; the server state is shared
 // with them so a completion after ~WsServer finds it still valid (same scheme as http_server.cpp).
 #include "net/host_port.hpp"
 #include "net/ws_server.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +27,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -37,6 +41,7 @@
 #include "base/log.hpp"
 #include "net/tls.hpp"
 #include "net/tls_stream.hpp"
+#include "net/ws_frame.hpp"
 
 namespace net {
 
@@ -181,13 +186,19 @@ class WsSessionBase {
   virtual bool send(std::string text) = 0;
   virtual void close(uint16_t code, std::string_view reason) = 0;
   virtual void stop() = 0;
+  // The server's ticker asks every session whether it has something to do now, then lets those do it.
+  virtual bool due(std::chrono::steady_clock::time_point now) const = 0;
+  virtual void tick(std::chrono::steady_clock::time_point now) = 0;
 };
 
 struct WsServerState : std::enable_shared_from_this<WsServerState> {
   WsServerState(asio::io_context& io, WsServerOptions o, std::shared_ptr<ssl::context> t)
-      : io(io), options(std::move(o)), tls(std::move(t)), acceptor(io), retry(io) {}
+      : io(io), options(std::move(o)), tls(std::move(t)), acceptor(io), retry(io), ticker(io),
+        read_buffer(std::make_unique<char[]>(kReadBuffer)) {}
 
   void accept();
+  void arm_ticker();
+  void on_tick();
   void on_accept(const error_code& ec, tcp::socket socket);
   void stop();
   bool origin_allowed(std::string_view origin) const {
@@ -208,6 +219,13 @@ struct WsServerState : std::enable_shared_from_this<WsServerState> {
   std::string url;
   tcp::acceptor acceptor;
   asio::steady_timer retry;
+  // One timer for the whole listener: keep-alive pings and closing deadlines of every connection.
+  asio::steady_timer ticker;
+  std::chrono::milliseconds tick_period{1000};
+  // Every WebSocket read goes here first (one thread: one read at a time), so an idle connection
+  // holds no buffer of its own. 16 kB: one TLS record.
+  static constexpr size_t kReadBuffer = 16384;
+  std::unique_ptr<char[]> read_buffer;
   bool stopped = false;
   std::unordered_map<uint64_t, std::weak_ptr<WsSessionBase>> open;     // upgraded, by connection id
   std::unordered_map<WsSessionBase*, std::weak_ptr<WsSessionBase>> all;  // every socket, for stop()
@@ -223,7 +241,8 @@ template <class Stream>
 class WsSession final : public detail::WsSessionBase, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(std::shared_ptr<WsState> st, Stream stream, base::Endpoint remote, base::Endpoint local)
-      : st_(std::move(st)), raw_(std::move(stream)), remote_(remote), local_(local) {}
+      : st_(std::move(st)), raw_(std::move(stream)), remote_(remote), local_(local),
+        dec_(st_->options.max_message_bytes) {}
 
   ~WsSession() override { st_->all.erase(this); }
 
@@ -245,7 +264,7 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
   }
 
   bool send(std::string text) override {
-    if (!open_ || close_pending_ || close_started_) return false;
+    if (!open_ || closing_) return false;
     if (queued_bytes_ + text.size() > st_->options.max_queued_bytes) {
       // A reader this slow would also never take a close frame: drop the connection now.
       LOG_INFO("ws") << "connection " << id_ << " from " << remote_.to_string() << ": send queue over "
@@ -255,35 +274,55 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
       abort();
       return false;
     }
-    queued_bytes_ += text.size();
-    queue_.push_back(std::move(text));
-    if (!writing_) write_next();
+    push_frame(ws::encode_frame(ws::Opcode::Text, text));
     return true;
   }
 
   void close(uint16_t code, std::string_view reason) override {
-    if (!open_ || close_pending_ || close_started_) return;
-    // RFC 6455 §5.5: a control frame payload is at most 125 octets, 2 of them the code.
-    close_pending_ = websocket::close_reason(websocket::close_code(code), reason.substr(0, 123));
-    if (!writing_) start_close();
+    if (!open_ || closing_) return;
+    start_close(code, reason);  // after the frames already queued
   }
 
   // WsServer::stop(): report now, then close gracefully without further callbacks.
   void stop() override {
-    if (!ws_) return abort();
+    if (h_) return abort();  // not upgraded yet
     if (!open_) return;
     finish(kGoingAway);
-    if (!close_started_) {
+    if (!closing_) {
       drop_queued();
-      if (!writing_) start_close(websocket::close_reason(websocket::close_code(kGoingAway), "server shutting down"));
-      else close_pending_ = websocket::close_reason(websocket::close_code(kGoingAway), "server shutting down");
+      start_close(kGoingAway, "server shutting down");
     }
+  }
+
+  // The server's ticker: keep-alive pings, dead peers, closing handshakes that overran.
+  bool due(std::chrono::steady_clock::time_point now) const override {
+    if (h_) return false;
+    if (closing_ || torn_down_) return now - closing_since_ >= st_->options.handshake_timeout;
+    if (!open_) return false;  // dropped already: the pending read ends it
+    auto interval = st_->options.ping_interval;
+    if (interval.count() <= 0) return false;
+    auto idle = now - last_rx_;
+    return idle >= 2 * interval || (idle >= interval && !ping_out_);
+  }
+
+  void tick(std::chrono::steady_clock::time_point now) override {
+    if (!due(now)) return;
+    if (closing_ || torn_down_) {
+      LOG_DEBUG("ws") << "connection " << id_ << ": closing handshake timed out";
+      return abort();
+    }
+    if (now - last_rx_ >= 2 * st_->options.ping_interval) {
+      LOG_DEBUG("ws") << "connection " << id_ << " from " << remote_.to_string() << ": no answer to a ping; dropped";
+      return abort();  // the read ends and reports 1006
+    }
+    ping_out_ = true;
+    push_frame(ws::encode_frame(ws::Opcode::Ping, {}));
   }
 
  private:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  tcp::socket& lowest() { return ws_ ? beast::get_lowest_layer(*ws_) : beast::get_lowest_layer(*raw_); }
+  tcp::socket& lowest() { return beast::get_lowest_layer(*raw_); }
 
   void abort() {
     error_code ignored;
@@ -345,8 +384,9 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
 
   void refuse(int status, const std::string& why) {
     LOG_INFO("ws") << remote_.to_string() << ": handshake refused: HTTP " << status << " (" << why << ")";
-    std::string body = status == 403 ? "Forbidden\n" : status == 400 ? "Bad Request\n" : "Service Unavailable\n";
-    respond(status, std::move(body), false);
+    std::string body = status == 403 ? "Forbidden\n" : status == 400 ? "Bad Request\n"
+                       : status == 426 ? "Upgrade Required\n" : "Service Unavailable\n";
+    respond(status, std::move(body), false, status == 426);
   }
 
   void handle_http() {
@@ -398,8 +438,9 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     write_response(keep_alive);
   }
 
-  void respond(int status, std::string body, bool keep_alive) {
+  void respond(int status, std::string body, bool keep_alive, bool want_version_13 = false) {
     h_->res = {};
+    if (want_version_13) h_->res.set(http::field::sec_websocket_version, "13");  // RFC 6455 §4.4
     h_->res.version(11);
     h_->res.result(unsigned(status));
     h_->res.set(http::field::server, "webims");
@@ -439,44 +480,43 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     });
   }
 
-  // ---- WebSocket phase ----
+  // ---- WebSocket phase: our own RFC 6455 framing (ws_frame.hpp) straight on the stream ----
+  //
+  // While idle a connection has one readiness wait pending and holds no buffer: reads go into the
+  // server's shared buffer and through the decoder, which keeps only a partial frame. Writes go
+  // one at a time from a queue of encoded frames. Keep-alive pings and the deadlines of closing
+  // handshakes come from the server's ticker (due/tick), not from a timer per connection.
 
+  // RFC 6455 §4.2.1/§4.2.2 on a request is_upgrade() accepted: Host, a 16-octet key, version 13.
   void upgrade() {
-    h_->deadline.reset();  // the websocket stream runs its own timers from here
-    h_->buffer = {};
-    ws_.emplace(std::move(*raw_));
-    raw_.reset();
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = st_->options.handshake_timeout;
-    if (st_->options.ping_interval.count() > 0) {
-      // Beast pings after half the idle timeout and gives up after the whole of it.
-      t.idle_timeout = 2 * st_->options.ping_interval;
-      t.keep_alive_pings = true;
-    } else {
-      t.idle_timeout = websocket::stream_base::none();
-      t.keep_alive_pings = false;
-    }
-    ws_->set_option(t);
-    ws_->read_message_max(st_->options.max_message_bytes);
-    ws_->set_option(websocket::stream_base::decorator(
-        [proto = st_->options.subprotocol](websocket::response_type& res) {
-          res.set(http::field::server, "webims");
-          if (res.result() == http::status::switching_protocols) res.set(http::field::sec_websocket_protocol, proto);
-        }));
-    ws_->async_accept(h_->req, [self = this->shared_from_this()](const error_code& ec) { self->on_upgraded(ec); });
+    auto& req = h_->req;
+    if (req.version() != 11) return refuse(400, "WebSocket needs HTTP/1.1");
+    if (req.find(http::field::host) == req.end()) return refuse(400, "no Host");
+    std::string_view key = req[http::field::sec_websocket_key];
+    if (!valid_ws_key(key)) return refuse(400, "bad Sec-WebSocket-Key");
+    if (req[http::field::sec_websocket_version] != "13") return refuse(426, "Sec-WebSocket-Version is not 13");
+    h_->upgrade_response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: " + ws_accept(key) + "\r\nSec-WebSocket-Protocol: " +
+                           st_->options.subprotocol + "\r\nServer: webims\r\n\r\n";
+    arm_deadline(st_->options.handshake_timeout);
+    asio::async_write(*raw_, asio::buffer(h_->upgrade_response),
+                      [self = this->shared_from_this()](const error_code& ec, size_t) { self->on_upgraded(ec); });
   }
 
   void on_upgraded(const error_code& ec) {
-    h_->req = {};
     if (ec) {
-      LOG_INFO("ws") << remote_.to_string() << ": handshake refused: " << ec.message();
+      LOG_INFO("ws") << remote_.to_string() << ": handshake failed: " << ec.message();
       return abort();
     }
     if (st_->stopped) return abort();
     id_ = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
     open_ = true;
     st_->open[id_] = this->shared_from_this();
-    ws_->text(true);
+    last_rx_ = std::chrono::steady_clock::now();
+    if constexpr (!kTls) {
+      error_code ignored;
+      lowest().non_blocking(true, ignored);  // reads below are attempts; the reactor says when to retry
+    }
     LOG_DEBUG("ws") << "connection " << id_ << " open from " << remote_.to_string();
     WsConnectionInfo info;
     info.id = id_;
@@ -485,63 +525,144 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     info.tls = kTls;
     info.origin = std::move(h_->origin);
     info.tls_session_id = std::move(h_->tls_session_id);
-    h_.reset();
+    // Frames the client sent right behind its request are already in the HTTP buffer.
+    std::string early = beast::buffers_to_string(h_->buffer.data());
+    h_.reset();  // and with it the HTTP phase's timer
     auto self = this->shared_from_this();  // on_open may close or stop
     if (st_->on_open) st_->on_open(info);
-    do_read();
+    if (!early.empty()) {
+      last_rx_ = std::chrono::steady_clock::now();
+      consume(early.data(), early.size());
+    }
+    on_readable({});
   }
 
-  void do_read() {
-    // Straight into a string that becomes the message: no copy, and an idle connection holds no
-    // read buffer (Beast keeps its own small frame buffer).
-    rdyn_.emplace(rtext_);  // per read: it counts the bytes of the string it was made with
-    ws_->async_read(*rdyn_, [self = this->shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
+  // Reads what is there now, then waits for the socket. After the teardown (close_notify and FIN
+  // sent) only drains raw bytes until the peer's FIN, so the close frame is not lost to a reset.
+  void on_readable(const error_code& ec) {
+    if (ec) return read_ended();
+    char* buf = st_->read_buffer.get();
+    for (int round = 0; round < 16; ++round) {
+      size_t n = 0;
+      error_code rec;
+      int want = 0;
+      if (kTls && !torn_down_) {
+        if constexpr (kTls) {
+          auto r = raw_->read_now(buf, WsState::kReadBuffer);
+          n = r.n, rec = r.ec, want = r.want;
+        }
+      } else {
+        n = lowest().read_some(asio::buffer(buf, WsState::kReadBuffer), rec);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) rec = {}, want = 1;
+      }
+      if (want) {
+        auto w = want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write;
+        return lowest().async_wait(w, [self = this->shared_from_this()](const error_code& e) { self->on_readable(e); });
+      }
+      if (rec) {
+        // The peer's close frame and its close_notify (or FIN) can arrive before our close frame's
+        // write has completed: stop reading, and let teardown() go on once ours is out.
+        if (rec == asio::error::eof && peer_closed_ && !torn_down_ && writing_) {
+          parked_ = true;
+          return;
+        }
+        return read_ended();
+      }
+      last_rx_ = std::chrono::steady_clock::now();
+      ping_out_ = false;
+      if (!torn_down_) consume(buf, n);
+    }
+    // Still more: let other connections run first.
+    asio::post(lowest().get_executor(), [self = this->shared_from_this()] { self->on_readable({}); });
   }
 
-  void on_read(const error_code& ec) {
-    if (ec) {
-      uint16_t code = local_close_code_ ? local_close_code_ : close_code_for(ec, ws_->reason());
-      LOG_DEBUG("ws") << "connection " << id_ << " closed (" << code << "): " << ec.message();
-      finish(code);
-      abort();
-      return;
+  // The socket is done (peer gone, error, or closed here): report once, close.
+  void read_ended() {
+    finish(local_close_code_ ? local_close_code_ : kAbnormal);
+    abort();
+  }
+
+  void consume(const char* p, size_t n) {
+    while (n > 0 && !torn_down_ && lowest().is_open()) {
+      ws::Event ev;
+      size_t used = dec_.feed(p, n, ev);
+      p += used;
+      n -= used;
+      switch (ev.kind) {
+        case ws::Event::None:
+        case ws::Event::Pong:
+          break;
+        case ws::Event::Text:
+          if (open_ && !closing_ && !st_->stopped && st_->on_message) st_->on_message(id_, std::move(ev.payload));
+          break;
+        case ws::Event::Binary:
+          LOG_INFO("ws") << "connection " << id_ << " from " << remote_.to_string() << ": binary frame; closing 1003";
+          close(kUnsupportedData, "text frames only (RFC 7118)");
+          break;
+        case ws::Event::Ping:
+          if (!closing_) push_frame(ws::encode_frame(ws::Opcode::Pong, ev.payload));
+          break;
+        case ws::Event::Close:
+          // RFC 6455 §5.5.1: answer with a close (echoing the code) unless ours went already.
+          peer_closed_ = true;
+          finish(local_close_code_ ? local_close_code_ : ev.code);
+          if (!closing_) {
+            drop_queued();
+            closing_ = true;
+            closing_since_ = std::chrono::steady_clock::now();
+            push_frame(ws::encode_close(ev.code));
+          }
+          if (close_written_) teardown();
+          break;
+        case ws::Event::Fail:
+          // §7.1.7: fail the connection: our close with the code, without waiting for the peer's.
+          LOG_INFO("ws") << "connection " << id_ << " from " << remote_.to_string() << ": " << ev.why << "; closing "
+                         << ev.code;
+          if (!local_close_code_) local_close_code_ = ev.code;
+          peer_closed_ = true;
+          finish(local_close_code_);
+          if (!closing_) {
+            drop_queued();
+            closing_ = true;
+            closing_since_ = std::chrono::steady_clock::now();
+            push_frame(ws::encode_close(ev.code, ev.why));
+          }
+          if (close_written_) teardown();
+          break;
+      }
     }
-    if (!ws_->got_text()) {
-      rtext_ = std::string();
-      LOG_INFO("ws") << "connection " << id_ << " from " << remote_.to_string() << ": binary frame; closing 1003";
-      close(kUnsupportedData, "text frames only (RFC 7118)");
-      return do_read();
-    }
-    std::string text = std::move(rtext_);
-    rtext_ = std::string();
-    if (open_ && !close_started_ && !close_pending_ && !st_->stopped && st_->on_message) {
-      auto self = this->shared_from_this();
-      st_->on_message(id_, std::move(text));
-    }
-    do_read();
+  }
+
+  void push_frame(std::string frame) {
+    queued_bytes_ += frame.size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) write_next();
   }
 
   void write_next() {
     if (queue_.empty()) {
       writing_ = false;
-      if (close_pending_ && !close_started_) start_close(*close_pending_);
+      if (closing_ && !close_written_) {  // the close frame is always the last one queued
+        close_written_ = true;
+        if (peer_closed_) teardown();
+      }
       return;
     }
     writing_ = true;
-    ws_->async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](const error_code& ec, size_t) {
+    asio::async_write(*raw_, asio::buffer(queue_.front()), [self = this->shared_from_this()](const error_code& ec, size_t) {
       self->queued_bytes_ -= self->queue_.front().size();
       self->queue_.pop_front();
       if (ec) {  // the read side reports the end
         self->writing_ = false;
         self->queue_.clear();
         self->queued_bytes_ = 0;
-        return;
+        return self->abort();
       }
       self->write_next();
     });
   }
 
-  // Drops the frames not yet handed to Beast (the front one is in flight while writing_).
+  // Drops the frames not yet written (the front one is in flight while writing_).
   void drop_queued() {
     while (queue_.size() > (writing_ ? 1u : 0u)) {
       queued_bytes_ -= queue_.back().size();
@@ -549,14 +670,26 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     }
   }
 
-  void start_close() { start_close(*close_pending_); }
-  void start_close(websocket::close_reason reason) {
-    close_started_ = true;
-    if (!local_close_code_) local_close_code_ = uint16_t(reason.code);
-    ws_->async_close(reason, [self = this->shared_from_this()](const error_code& ec) {
-      // The pending read completes too and reports; make sure the socket goes either way.
-      if (ec) self->abort();
-    });
+  void start_close(uint16_t code, std::string_view reason) {
+    closing_ = true;
+    closing_since_ = std::chrono::steady_clock::now();
+    if (!local_close_code_) local_close_code_ = code;
+    push_frame(ws::encode_close(code, reason));
+  }
+
+  // Both close frames are through: TLS close_notify, our FIN, then drain until the peer's FIN
+  // (RFC 6455 §7.1.1: the server closes the TCP connection first). The ticker bounds the wait.
+  void teardown() {
+    if (torn_down_) return;
+    torn_down_ = true;
+    closing_since_ = std::chrono::steady_clock::now();
+    if constexpr (kTls) raw_->close_notify_now();
+    error_code ignored;
+    lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    if (parked_) {  // no read is pending: drain from here
+      parked_ = false;
+      on_readable({});
+    }
   }
 
   // Reports the end once; the connection id is gone for send() from here on.
@@ -567,9 +700,26 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     if (st_->on_close) st_->on_close(id_, code);
   }
 
+  static bool valid_ws_key(std::string_view key) {
+    // base64 of 16 octets: 22 characters and "==".
+    if (key.size() != 24 || key.substr(22) != "==") return false;
+    for (char c : key.substr(0, 22))
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return false;
+    return true;
+  }
+
+  static std::string ws_accept(std::string_view key) {
+    std::string in(key);
+    in += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";  // RFC 6455 §1.3
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
+    unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), size_t(n));
+  }
+
   std::shared_ptr<WsState> st_;
-  std::optional<Stream> raw_;  // before the upgrade
-  std::optional<websocket::stream<Stream>> ws_;
+  std::optional<Stream> raw_;
   base::Endpoint remote_, local_;
   // What only the HTTP phase needs, given back at the upgrade: an idle WebSocket keeps none of it.
   struct HttpPhase {
@@ -579,21 +729,25 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     http::response<http::string_body> res;
     std::optional<asio::steady_timer> deadline;
     std::unique_ptr<char[]> scratch;  // only for draining after a final HTTP response
-    std::string origin, tls_session_id;
+    std::string origin, tls_session_id, upgrade_response;
   };
   static constexpr size_t kScratch = 1024;
   std::unique_ptr<HttpPhase> h_ = std::make_unique<HttpPhase>();
 
-  uint64_t id_ = 0;
-  bool open_ = false;
-  std::string rtext_;
-  std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> rdyn_;
-  std::list<std::string> queue_;  // usually empty or one frame; a deque would allocate 576 bytes up front
+  ws::ServerDecoder dec_;
+  std::list<std::string> queue_;  // encoded frames; usually empty or one. A deque would allocate 576 bytes up front
   size_t queued_bytes_ = 0;
-  bool writing_ = false;
-  std::optional<websocket::close_reason> close_pending_;
-  bool close_started_ = false;
+  uint64_t id_ = 0;
+  std::chrono::steady_clock::time_point last_rx_{}, closing_since_{};
   uint16_t local_close_code_ = 0;
+  bool open_ = false;           // upgraded and not yet reported to on_close
+  bool writing_ = false;
+  bool ping_out_ = false;       // a keep-alive ping went out and nothing arrived since
+  bool closing_ = false;        // our close frame is queued: nothing else is sent or delivered
+  bool close_written_ = false;
+  bool peer_closed_ = false;    // the peer's close arrived, or we failed the connection: no need to wait
+  bool torn_down_ = false;      // close_notify and FIN sent: draining until the peer's FIN
+  bool parked_ = false;         // reading stopped at the peer's end until our close frame is out
 };
 
 }  // namespace
@@ -649,12 +803,31 @@ void WsServerState::on_accept(const error_code& ec, tcp::socket socket) {
   accept();
 }
 
+void WsServerState::arm_ticker() {
+  ticker.expires_after(tick_period);
+  ticker.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->on_tick();
+  });
+}
+
+void WsServerState::on_tick() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<WsSessionBase>> due;
+  for (auto& [p, weak] : all)
+    if (p->due(now))
+      if (auto s = weak.lock()) due.push_back(std::move(s));
+  for (auto& s : due) s->tick(now);
+  // After stop() only as long as connections are still closing.
+  if (!stopped || !all.empty()) arm_ticker();
+}
+
 void WsServerState::stop() {
   if (stopped) return;
   stopped = true;
   error_code ignored;
   acceptor.close(ignored);
   retry.cancel();
+  if (all.empty()) ticker.cancel();
   std::vector<std::shared_ptr<WsSessionBase>> live;
   for (auto& [p, weak] : all)
     if (auto s = weak.lock()) live.push_back(std::move(s));
@@ -696,7 +869,13 @@ WsServer::WsServer(asio::io_context& io, const std::string& listen_url, WsServer
   if (!ec) st.acceptor.bind(ep, ec);
   if (!ec) st.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("cannot listen on " + listen_url + ": " + ec.message());
+  // A quarter of the shortest deadline the ticker keeps: pings go out 0-25 % late.
+  auto shortest = st.options.ping_interval.count() > 0 ? std::min(st.options.ping_interval, st.options.handshake_timeout)
+                                                        : st.options.handshake_timeout;
+  st.tick_period = std::max(std::chrono::milliseconds(100),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(shortest) / 4);
   st.accept();
+  st.arm_ticker();
   LOG_INFO("ws") << "listening on " << (url.tls ? "wss://" : "ws://") << local_endpoint().to_string();
 }
 

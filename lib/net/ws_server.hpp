@@ -1,4 +1,4 @@
-// WebSocket server for SIP over WebSocket (RFC 7118) on Boost.Beast, with the checks
+// WebSocket server for SIP over WebSocket (RFC 7118) with our own RFC 6455 framing, with the checks
 // protocols.md fixes for W2: Origin allow-list (HTTP 403, no upgrade), subprotocol `sip`
 // (HTTP 400 without it), text frames of at most `max_message_bytes` (close 1009), valid UTF-8
 // (close 1007), WebSocket pings for keep-alive, and a send queue per connection.

@@ -6,6 +6,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -19,6 +21,7 @@
 
 #include "base/test_temp_dir.hpp"
 #include "net/tls.hpp"
+#include "net/ws_frame.hpp"
 
 namespace net {
 namespace {
@@ -149,6 +152,69 @@ class RawWs {
   websocket::response_type res_;
   beast::flat_buffer buf_;
   error_code ec_;
+};
+
+// RFC 6455 by hand over a blocking TCP socket, for what a Beast client would not send.
+class HandWs {
+ public:
+  explicit HandWs(const base::Endpoint& ep) : s_(io_) {
+    s_.connect(tcp::endpoint(asio::ip::make_address(ep.addr.to_string()), ep.port));
+    timeval tv{10, 0};  // a hang fails the test instead of blocking it
+    ::setsockopt(s_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  // The RFC 6455 §1.3 example key by default.
+  static std::string request(std::string_view key = "dGhlIHNhbXBsZSBub25jZQ==", std::string_view version = "13") {
+    return std::string("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n") +
+           "Sec-WebSocket-Key: " + std::string(key) + "\r\nSec-WebSocket-Version: " + std::string(version) +
+           "\r\nOrigin: " + kOrigin + "\r\nSec-WebSocket-Protocol: sip\r\n\r\n";
+  }
+  void write(std::string_view b) { asio::write(s_, asio::buffer(b.data(), b.size())); }
+  // The response head, through the blank line.
+  std::string read_head() {
+    std::string h;
+    char c;
+    error_code ec;
+    while (!h.ends_with("\r\n\r\n") && s_.read_some(asio::buffer(&c, 1), ec) == 1) h += c;
+    return h;
+  }
+  struct Frame {
+    int opcode = -1;
+    bool fin = false, masked = false;
+    std::string payload;
+  };
+  std::optional<Frame> read_frame() {
+    unsigned char h[2];
+    error_code ec;
+    asio::read(s_, asio::buffer(h, 2), ec);
+    if (ec) return std::nullopt;
+    Frame f;
+    f.fin = h[0] & 0x80;
+    f.opcode = h[0] & 0x0F;
+    f.masked = h[1] & 0x80;
+    uint64_t len = h[1] & 0x7F;
+    int ext = len == 126 ? 2 : len == 127 ? 8 : 0;
+    if (ext) {
+      unsigned char e[8];
+      asio::read(s_, asio::buffer(e, size_t(ext)), ec);
+      len = 0;
+      for (int i = 0; i < ext; ++i) len = (len << 8) | e[i];
+    }
+    f.payload.resize(size_t(len));
+    if (len) asio::read(s_, asio::buffer(f.payload), ec);
+    if (ec) return std::nullopt;
+    return f;
+  }
+  // True when the server has closed the connection (EOF or reset, not a timeout).
+  bool closed_by_server() {
+    char c;
+    error_code ec;
+    s_.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket s_;
 };
 
 // A blocking HTTP exchange on its own io_context.
@@ -523,6 +589,94 @@ TEST_F(WsServerTest, StopReportsGoingAway) {
   EXPECT_EQ(c.reason().code, 1001);
 }
 
+TEST_F(WsServerTest, FramingByHand) {
+  start(options());
+  HandWs c(ep_);
+  // A first frame right behind the request, in the same write.
+  c.write(HandWs::request() + ws::encode_masked_frame(ws::Opcode::Text, "early", 0x01020304));
+  std::string head = c.read_head();
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 101")) << head;
+  EXPECT_NE(head.find("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nSec-WebSocket-Protocol: sip\r\n"), std::string::npos) << head;
+  uint64_t id = last_open_id();
+  auto f = c.read_frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 1);
+  EXPECT_TRUE(f->fin);
+  EXPECT_FALSE(f->masked);  // RFC 6455 §5.1: a server never masks
+  EXPECT_EQ(f->payload, "echo:early");
+
+  // A fragmented message with a ping between its fragments, one octet per write.
+  std::string bytes = ws::encode_masked_frame(ws::Opcode::Text, "frag", 7, false) +
+                      ws::encode_masked_frame(ws::Opcode::Ping, "p?", 8) +
+                      ws::encode_masked_frame(ws::Opcode::Continuation, "ment", 9, true);
+  for (char b : bytes) c.write(std::string_view(&b, 1));
+  f = c.read_frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 10);
+  EXPECT_EQ(f->payload, "p?");
+  f = c.read_frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 1);
+  EXPECT_EQ(f->payload, "echo:fragment");
+
+  // An unmasked frame fails the connection: close 1002, then the server closes TCP.
+  c.write("\x81\x02hi");
+  f = c.read_frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 8);
+  ASSERT_GE(f->payload.size(), 2u);
+  EXPECT_EQ((uint8_t(f->payload[0]) << 8) | uint8_t(f->payload[1]), 1002);
+  EXPECT_EQ(ev_.close_code(id), ws_close::ProtocolError);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(WsServerTest, ClosingHandshakeByHand) {
+  start(options());
+  HandWs c(ep_);
+  c.write(HandWs::request());
+  ASSERT_TRUE(c.read_head().starts_with("HTTP/1.1 101"));
+  uint64_t id = last_open_id();
+  // The server echoes the code of the client's close and then closes TCP.
+  c.write(ws::encode_masked_frame(ws::Opcode::Close, std::string("\x0f\xa1", 2) + "done", 5));
+  auto f = c.read_frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 8);
+  ASSERT_GE(f->payload.size(), 2u);
+  EXPECT_EQ((uint8_t(f->payload[0]) << 8) | uint8_t(f->payload[1]), 4001);
+  EXPECT_EQ(ev_.close_code(id), 4001);
+  EXPECT_TRUE(c.closed_by_server());
+
+  // A close with a code that must not be sent is a protocol error.
+  HandWs d(ep_);
+  d.write(HandWs::request());
+  ASSERT_TRUE(d.read_head().starts_with("HTTP/1.1 101"));
+  uint64_t id2 = last_open_id();
+  d.write(ws::encode_masked_frame(ws::Opcode::Close, std::string("\x03\xed", 2), 5));  // 1005
+  f = d.read_frame();
+  ASSERT_TRUE(f);
+  ASSERT_GE(f->payload.size(), 2u);
+  EXPECT_EQ((uint8_t(f->payload[0]) << 8) | uint8_t(f->payload[1]), 1002);
+  EXPECT_EQ(ev_.close_code(id2), ws_close::ProtocolError);
+}
+
+TEST_F(WsServerTest, BadKeyIs400AndOtherVersionIs426) {
+  start(options());
+  {
+    HandWs c(ep_);
+    c.write(HandWs::request("dGhlIHNhbXBsZSBub25jZQ"));  // not 16 octets
+    EXPECT_TRUE(c.read_head().starts_with("HTTP/1.1 400")) ;
+  }
+  {
+    HandWs c(ep_);
+    c.write(HandWs::request("dGhlIHNhbXBsZSBub25jZQ==", "8"));
+    std::string head = c.read_head();
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 426")) << head;
+    EXPECT_NE(head.find("\r\nSec-WebSocket-Version: 13\r\n"), std::string::npos) << head;
+  }
+  EXPECT_TRUE(ev_.opens.empty());
+}
+
 TEST(WsServerUrl, BadUrlsThrow) {
   asio::io_context io;
   auto make = [&](const std::string& url) { WsServer s(io, url, {}, nullptr, nullptr, nullptr); };
@@ -673,14 +827,16 @@ TEST_F(WsServerTest, WssLargeMessagesCloseHttpsAndHandshakeTimeout) {
   asio::io_context cio;
   std::vector<std::string> got;
   std::optional<uint16_t> closed;
+  std::string close_reason;
   WsClient client(
       cio, "wss://127.0.0.1:" + std::to_string(ep_.port), kOrigin, trusting,
       [&](std::string m) {
         got.push_back(std::move(m));
         if (got.size() == 2) cio.stop();
       },
-      [&](uint16_t code, std::string) {
+      [&](uint16_t code, std::string reason) {
         closed = code;
+        close_reason = std::move(reason);
         cio.stop();
       });
   std::string big(300 * 1000, 'x');
@@ -695,7 +851,7 @@ TEST_F(WsServerTest, WssLargeMessagesCloseHttpsAndHandshakeTimeout) {
   client.send("close:4001");
   cio.run_for(5s);
   cio.restart();
-  EXPECT_EQ(closed, std::optional<uint16_t>(4001));
+  EXPECT_EQ(closed, std::optional<uint16_t>(4001)) << close_reason;
 
   // HTTPS on the WSS port.
   {
