@@ -235,6 +235,7 @@ struct SipState : std::enable_shared_from_this<SipState> {
   sip::Limits limits;
   SipTransportLayer::OnMessage on_message;
   SipTransportLayer::OnClosed on_closed;
+  SipTransportLayer::OnUndelivered on_undelivered;
   std::shared_ptr<ssl::context> server_tls, client_tls;
   bool system_tls_tried = false;
   std::vector<std::string> urls;  // bound listeners in the order given
@@ -401,7 +402,10 @@ class Conn final : public detail::SipConnBase, public std::enable_shared_from_th
   void connect_failed(const std::string& why) {
     LOG_INFO("sip") << to_string(peer_.transport) << " connection to " << peer_.remote.to_string() << " failed: " << why
                     << "; " << queue_.size() << " message(s) dropped";
+    auto dropped = std::move(queue_);
     close_now();
+    for (auto& m : dropped)
+      if (st_->on_undelivered && !st_->closed) st_->on_undelivered(peer_, m);
   }
 
   void established() {
@@ -900,6 +904,7 @@ SipTransportLayer::~SipTransportLayer() {
   if (!impl_ || !impl_->st) return;
   impl_->st->on_message = nullptr;
   impl_->st->on_closed = nullptr;
+  impl_->st->on_undelivered = nullptr;
   impl_->st->close();
 }
 
@@ -916,6 +921,8 @@ bool SipTransportLayer::send_raw(const SipPeer& to, std::string bytes) {
   if (to.transport == SipTransport::Udp) return st.send_udp(to, std::move(bytes));
   return st.send_stream(to, std::move(bytes));
 }
+
+void SipTransportLayer::set_on_undelivered(OnUndelivered f) { impl_->st->on_undelivered = std::move(f); }
 
 std::vector<std::string> SipTransportLayer::listeners() const { return impl_->st->urls; }
 

@@ -65,6 +65,12 @@ class SipTransportLayer {
   bool send(const SipPeer& to, const sip::Message& msg);
   bool send_raw(const SipPeer& to, std::string bytes);
 
+  // Messages that were queued on an outgoing connection that never came up (refused, timed out,
+  // TLS handshake failed) are handed back, one call each in order, so the owner can fail the
+  // transactions waiting for them at once (RFC 3261 §8.1.3.1) instead of at their timeout.
+  using OnUndelivered = std::function<void(const SipPeer& to, std::string_view bytes)>;
+  void set_on_undelivered(OnUndelivered f);
+
   // The bound listeners, ports resolved ("udp://127.0.0.1:5060").
   std::vector<std::string> listeners() const;
   // The local endpoint of the first listener of a transport (for Via/Record-Route/Path), if any.

@@ -704,5 +704,41 @@ TEST_F(SipTransportTest, InProcessLinkKeepsTheReceiversSizeLimit) {
   EXPECT_EQ(ina.message_count(), 1u);
 }
 
+TEST_F(SipTransportTest, MessagesOfAConnectionThatNeverCameUpAreHandedBack) {
+  Inbox in;
+  auto& a = make({"tcp://127.0.0.1:0"}, in);
+  std::mutex mu;
+  std::vector<std::pair<SipPeer, std::string>> back;
+  on_io([&] {
+    a.set_on_undelivered([&](const SipPeer& to, std::string_view bytes) {
+      std::lock_guard lk(mu);
+      back.push_back({to, std::string(bytes)});
+    });
+    return 0;
+  });
+  // A port nobody listens on: bind one, note it, close it.
+  uint16_t port;
+  {
+    asio::io_context io;
+    tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = acc.local_endpoint().port();
+  }
+  base::Endpoint dead{*base::IpAddress::parse("127.0.0.1"), port};
+  ASSERT_TRUE(send(a, {SipTransport::Tcp, dead, {}, 0}, request(1)));  // queued while connecting
+  ASSERT_TRUE(send(a, {SipTransport::Tcp, dead, {}, 0}, request(2)));
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lk(mu);
+      if (back.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::lock_guard lk(mu);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].first.remote, dead);
+  EXPECT_EQ(parsed(back[0].second).cseq()->number, 1u);
+  EXPECT_EQ(parsed(back[1].second).cseq()->number, 2u);
+}
+
 }  // namespace
 }  // namespace net

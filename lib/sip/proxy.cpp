@@ -849,6 +849,18 @@ bool ProxyCore::forward(const Hop& from, std::vector<Target> targets, const base
   return true;
 }
 
+void ProxyCore::on_undelivered(const Message& msg, const base::Now& now) {
+  last_now_ = now.steady;
+  if (!msg.is_request() || msg.method_id() == Method::Ack || msg.method_id() == Method::Cancel) return;
+  auto via = msg.top_via();
+  if (!via) return;
+  auto c = client_index_.find(std::string(via->branch));
+  if (c == client_index_.end()) return;
+  auto it = txns_.find(c->second.first);
+  if (it == txns_.end() || c->second.second >= it->second->branches.size()) return;
+  if (it->second->branches[c->second.second].pending()) branch_final(*it->second, c->second.second, 503, now);
+}
+
 void ProxyCore::on_flow_closed(uint64_t flow, const base::Now& now) {
   if (flow == 0) return;
   last_now_ = now.steady;

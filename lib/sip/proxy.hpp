@@ -155,6 +155,9 @@ class ProxyCore {
   // A connection went away: targets reached over it fail as if they had answered 503
   // (RFC 3261 §8.1.3.1), so the upstream side gets its final answer without waiting.
   void on_flow_closed(uint64_t flow, const base::Now& now);
+  // A message we sent that the transport could not deliver after all (the connection it waited
+  // for never came up): a forwarded request's branch ends with 503 now (§8.1.3.1, §16.9).
+  void on_undelivered(const Message& msg, const base::Now& now);
 
   // True when `uri` names this proxy (ProxyConfig::sent_by and local_names).
   bool is_local(const Uri& uri) const;

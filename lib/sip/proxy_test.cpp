@@ -576,6 +576,27 @@ TEST_F(Chain, UnsendableRequestAnsweredAtOnce) {
   EXPECT_EQ(a.statuses(), (std::vector<int>{500, 200}));
 }
 
+TEST_F(Chain, UndeliveredRequestEndsItsBranch) {
+  // P1's forward is queued by the transport, then handed back (its connection never came up).
+  p1.next = Hop{"TCP", ep("10.0.0.20:5060"), 0};
+  net.drop = [](const Packet& p) { return p.to.remote == ep("10.0.0.20:5060"); };
+  a_sends(request("MESSAGE", "z9hG4bKd1"));
+  std::optional<Message> forwarded;
+  for (auto& p : net.log)
+    if (p.to.remote == ep("10.0.0.20:5060")) forwarded = parse(p.bytes);
+  ASSERT_TRUE(forwarded);
+  EXPECT_TRUE(a.statuses().empty());
+  p1.core.on_undelivered(*forwarded, net.now);
+  net.deliver();
+  EXPECT_EQ(a.statuses(), std::vector<int>{500});  // 503 at once, relayed as 500; no Timer F
+  // Anything else handed back is ignored: the same one again, a branch not ours, a response.
+  p1.core.on_undelivered(*forwarded, net.now);
+  p1.core.on_undelivered(parse(request("MESSAGE", "z9hG4bKnotours")), net.now);
+  p1.core.on_undelivered(make_response(*forwarded, 200), net.now);
+  net.deliver();
+  EXPECT_EQ(a.statuses(), std::vector<int>{500});
+}
+
 TEST_F(Chain, OverloadAnswers503) {
   ProxyConfig cfg;
   cfg.max_transactions = 1;

@@ -72,6 +72,10 @@ CoreService::CoreService(boost::asio::io_context& io, const CoreConfig& cfg, con
         return o;
       }());
 
+  sip_->set_on_undelivered([this](const net::SipPeer&, std::string_view bytes) {
+    if (auto m = sip::parse_message(bytes)) logic_->on_undelivered(*m, base::Now::system());
+  });
+
   // Where we are, per transport: Via sent-by, Record-Route and Service-Route.
   std::vector<LocalAddress> local;
   for (std::string t : {"UDP", "TCP", "TLS"}) {

@@ -86,6 +86,8 @@ class CoreLogic final : public sip::ProxyUser {
   std::optional<base::SteadyTime> next_timer();
   // A TCP/TLS connection went away: bindings that came over it are reached by their Path URI again.
   void on_flow_closed(uint64_t flow, const base::Now& now);
+  // A message the transport gave back (the connection it waited for never came up).
+  void on_undelivered(const sip::Message& msg, const base::Now& now) { proxy_.on_undelivered(msg, now); }
   // Reloads the bindings when another process changed them (e.g. `webims admin subscriber remove`).
   void poll_store(const base::Now& now);
   // Writes the registration changes not yet in the store (see registration_write_delay). Call on a

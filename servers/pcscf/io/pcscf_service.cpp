@@ -93,6 +93,9 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
         o.in_process = cfg.core_in_process;
         return o;
       }());
+  sip_->set_on_undelivered([this](const net::SipPeer&, std::string_view bytes) {
+    if (auto m = sip::parse_message(bytes)) logic_->on_sip_undelivered(*m, base::Now::system());
+  });
   auto first = cfg.sip_listen.front();
   s.sip_transport = upper(first.substr(0, first.find("://")));
   auto bound = sip_->local_endpoint(transport_of(s.sip_transport));

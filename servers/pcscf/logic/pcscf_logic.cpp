@@ -290,6 +290,11 @@ void PcscfLogic::on_sip_flow_closed(uint64_t flow, const base::Now& now) {
   proxy_.on_flow_closed(flow, now);
 }
 
+void PcscfLogic::on_sip_undelivered(const sip::Message& msg, const base::Now& now) {
+  now_ = now;
+  proxy_.on_undelivered(msg, now);
+}
+
 void PcscfLogic::on_timer(const base::Now& now) {
   now_ = now;
   proxy_.on_timer(now);

@@ -86,6 +86,8 @@ class PcscfLogic final : private sip::ProxyUser {
   void on_ws_closed(uint64_t connection, const base::Now& now);
   void on_sip_message(const sip::Hop& from, sip::Message msg, const base::Now& now);
   void on_sip_flow_closed(uint64_t flow, const base::Now& now);
+  // A message toward the core the transport gave back (its connection never came up).
+  void on_sip_undelivered(const sip::Message& msg, const base::Now& now);
   void on_timer(const base::Now& now);
   std::optional<base::SteadyTime> next_timer() { return proxy_.next_timer(); }
 
