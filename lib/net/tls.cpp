@@ -20,7 +20,6 @@
 
 #include "base/ip.hpp"
 #include "base/log.hpp"
-#include "net/tls_buffers.hpp"
 
 namespace net {
 namespace {
@@ -306,8 +305,6 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_fi
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   apply_common_policy(*ctx);
   SSL_CTX* c = ctx->native_handle();
-  // Also links tls_buffers.cpp into every binary with a TLS server, so its pool is installed.
-  LOG_DEBUG("tls") << "OpenSSL record and handshake buffers from " << (tls_buffers::active() ? "their own pool" : "malloc");
   if (SSL_CTX_use_certificate_chain_file(c, cert_file.c_str()) != 1)
     throw std::runtime_error("cannot load TLS certificate chain from '" + cert_file + "': " + openssl_error());
   if (SSL_CTX_use_PrivateKey_file(c, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {

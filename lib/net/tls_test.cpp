@@ -1,20 +1,16 @@
 #include "net/tls.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 #include "base/test_temp_dir.hpp"
-#include "net/tls_buffers.hpp"
 
 namespace net {
 namespace {
@@ -200,46 +196,6 @@ TEST(TlsContext, ErrorsNameTheFile) {
   EXPECT_NE(message([&] { make_client_tls_context(missing); }).find(missing), std::string::npos);
   EXPECT_NO_THROW(make_client_tls_context(f.ca_cert));
   EXPECT_NO_THROW(make_client_tls_context(""));
-}
-
-TEST(TlsBuffers, OpenSslLargeBuffersComeFromThePool) {
-  ASSERT_TRUE(tls_buffers::active());  // installed before OpenSSL's first allocation
-  size_t before = tls_buffers::blocks_in_use();
-  auto* big = static_cast<char*>(OPENSSL_malloc(17 * 1024));  // a record buffer's size
-  void* small = OPENSSL_malloc(100);
-  ASSERT_TRUE(big && small);
-  EXPECT_TRUE(tls_buffers::owns(big));
-  EXPECT_FALSE(tls_buffers::owns(small));
-  EXPECT_EQ(tls_buffers::blocks_in_use(), before + 1);
-  std::memset(big, 'x', 17 * 1024);
-  big = static_cast<char*>(OPENSSL_realloc(big, 21848));  // the handshake buffer's size: same block
-  ASSERT_TRUE(big);
-  EXPECT_TRUE(tls_buffers::owns(big));
-  EXPECT_EQ(big[17 * 1024 - 1], 'x');
-  big = static_cast<char*>(OPENSSL_realloc(big, 64 * 1024));  // beyond a block: malloc, contents kept
-  ASSERT_TRUE(big);
-  EXPECT_FALSE(tls_buffers::owns(big));
-  EXPECT_EQ(big[0], 'x');
-  EXPECT_EQ(big[17 * 1024 - 1], 'x');
-  EXPECT_EQ(tls_buffers::blocks_in_use(), before);
-  OPENSSL_free(big);
-  OPENSSL_free(small);
-
-  // A storm's worth: every block usable; once free, only a few stay resident, and they are reused.
-  std::vector<char*> blocks;
-  for (int i = 0; i < 300; ++i) {
-    blocks.push_back(static_cast<char*>(OPENSSL_malloc(18 * 1024)));
-    ASSERT_TRUE(tls_buffers::owns(blocks.back()));
-    std::memset(blocks.back(), i & 0xFF, 18 * 1024);
-  }
-  for (int i = 0; i < 300; ++i) EXPECT_EQ(uint8_t(blocks[size_t(i)][18 * 1024 - 1]), uint8_t(i & 0xFF));
-  EXPECT_EQ(tls_buffers::blocks_in_use(), before + 300);
-  for (char* b : blocks) OPENSSL_free(b);
-  EXPECT_EQ(tls_buffers::blocks_in_use(), before);
-  EXPECT_LE(tls_buffers::blocks_kept(), 64u);
-  char* again = static_cast<char*>(OPENSSL_malloc(16 * 1024 + 100));
-  EXPECT_TRUE(tls_buffers::owns(again));
-  OPENSSL_free(again);
 }
 
 }  // namespace
