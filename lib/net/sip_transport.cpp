@@ -41,6 +41,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <variant>
 
 #include "base/log.hpp"
 #include "net/tls.hpp"
@@ -220,10 +221,9 @@ struct SipState : std::enable_shared_from_this<SipState> {
   const LinkEnd* link_by_id(uint64_t id) const;
   const LinkEnd* link_for(const SipPeer& to);  // an existing or new link to a listener in-process
   const LinkEnd* link_to(const SipPeer& to);  // the link `to` names or reaches, if any
-  bool send_link(const LinkEnd& link, std::string bytes);
-  bool send_link(const LinkEnd& link, const sip::Message& msg);
-  void receive_link(uint64_t id, std::string bytes);
-  void receive_link(uint64_t id, sip::Message msg);
+  using LinkPayload = std::variant<std::string, sip::Message>;  // raw bytes, or a parsed message
+  bool send_link(const LinkEnd& link, LinkPayload payload);
+  void receive_link(uint64_t id, LinkPayload payload);
   void link_gone(uint64_t id);
   std::optional<base::Endpoint> stream_listener(SipTransport t) const;
   bool listens_at(SipTransport t, const base::Endpoint& ep) const;
@@ -770,49 +770,35 @@ const SipState::LinkEnd* SipState::link_to(const SipPeer& to) {
 }
 
 // A parsed message crosses as a copy: the receiver checks it as it would the same bytes from a
-// socket, without the serialization and the parse in between.
-bool SipState::send_link(const LinkEnd& link, const sip::Message& msg) {
+// socket, without the serialization and the parse in between. Raw bytes (send_raw) are parsed.
+bool SipState::send_link(const LinkEnd& link, LinkPayload payload) {
   if (closed) return false;
   auto other = link.other.lock();
   if (!other || other->closed) return false;
-  asio::post(io, [other, id = link.id, msg]() mutable { other->receive_link(id, std::move(msg)); });
+  asio::post(io, [other, id = link.id, p = std::move(payload)]() mutable { other->receive_link(id, std::move(p)); });
   return true;
 }
 
-void SipState::receive_link(uint64_t id, sip::Message msg) {
+void SipState::receive_link(uint64_t id, LinkPayload payload) {
   const LinkEnd* l = link_by_id(id);
   if (closed || !l) return;
   SipPeer from = l->peer;
   auto reply = [self = shared_from_this(), id](std::string b) {
     if (auto* back = self->link_by_id(id)) self->send_link(*back, std::move(b));
   };
+  if (auto* bytes = std::get_if<std::string>(&payload)) {
+    if (bytes->find_first_not_of("\r\n") == std::string::npos) return;  // a keep-alive, nothing to answer in memory
+    auto m = sip::parse_message(std::string_view(*bytes), limits);
+    if (!m) return refuse(from, *bytes, m.error(), reply);
+    return deliver(from, std::move(*m), reply);
+  }
+  auto& msg = std::get<sip::Message>(payload);
   if (msg.serialized_size() > limits.max_message_size) {  // what the framer would have refused
     auto too_large = sip::make_failure(sip::Error::TooLarge, "over " + std::to_string(limits.max_message_size) + " bytes");
     std::string raw = msg.to_string();
     return refuse(from, msg.is_request() ? std::string_view(raw) : std::string_view(), too_large, reply);
   }
   deliver(from, std::move(msg), reply);
-}
-
-bool SipState::send_link(const LinkEnd& link, std::string bytes) {
-  if (closed) return false;
-  auto other = link.other.lock();
-  if (!other || other->closed) return false;
-  asio::post(io, [other, id = link.id, bytes = std::move(bytes)]() mutable { other->receive_link(id, std::move(bytes)); });
-  return true;
-}
-
-void SipState::receive_link(uint64_t id, std::string bytes) {
-  const LinkEnd* l = link_by_id(id);
-  if (closed || !l) return;
-  SipPeer from = l->peer;
-  auto reply = [self = shared_from_this(), id](std::string b) {
-    if (auto* back = self->link_by_id(id)) self->send_link(*back, std::move(b));
-  };
-  if (bytes.find_first_not_of("\r\n") == std::string::npos) return;  // a keep-alive, nothing to answer in memory
-  auto m = sip::parse_message(std::string_view(bytes), limits);
-  if (!m) return refuse(from, bytes, m.error(), reply);
-  deliver(from, std::move(*m), reply);
 }
 
 void SipState::link_gone(uint64_t id) {
