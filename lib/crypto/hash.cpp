@@ -48,7 +48,7 @@ struct RawHmac {
       key = Bytes(hashed.data(), N);
     }
     for (const Slot& s : slots)
-      if (s.keyed && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) return s;
+      if (s.keyed && s.len == key.size() && (key.empty() || std::memcmp(s.key, key.data(), key.size()) == 0)) return s;
     Slot& s = slots[next];
     next = (next + 1) % kSlots;
     uint8_t pad[kBlock];
