@@ -10,6 +10,7 @@ pkgs=(
   # build
   build-essential cmake pkg-config git ca-certificates openssl
   libboost1.81-dev libssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev libjemalloc-dev
+  libcjose-dev libjansson-dev libsodium-dev
   libgtest-dev libgmock-dev
   # fuzz targets (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev

@@ -40,8 +40,84 @@ struct TurnUser {
   std::array<uint8_t, 16> key_md5{};     // MD5(username ":" realm ":" password)
   std::array<uint8_t, 32> key_sha256{};  // SHA-256(username ":" realm ":" password)
   int64_t created_unix = 0;
+  int64_t expires_unix = 0;  // 0: never (admin users); Approach 2 pushed credentials expire (protocols.md)
 
   friend bool operator==(const TurnUser&, const TurnUser&) = default;
+};
+
+// Approach 2 revocation (protocols.md `POST /v1/revocations`): credentials under `username` are refused
+// until `until_unix`, whether pushed, static or Solution 1 (which the TURN server otherwise verifies
+// without state). Shared by every TURN node using the store.
+struct TurnRevocation {
+  std::string username;
+  int64_t until_unix = 0;
+  int64_t created_unix = 0;
+
+  friend bool operator==(const TurnRevocation&, const TurnRevocation&) = default;
+};
+
+// A WWSF as the operator knows it (TR 33.871 REQ 2.1-2.3, 3.2; protocols.md): its identity (host
+// name, the `wwsf` claim and `authorization-entity`), the IMPI pattern of its pool (NOTE 6, e.g.
+// "*@socialnet.example"; empty: no pool) and whether it is blocked (REQ 2.2). Read by the WAF,
+// the eP-CSCF and the core alike.
+struct Wwsf {
+  std::string id;
+  std::string pool_pattern;
+  bool blocked = false;
+  std::string block_reason;  // operator's note, shown by `admin wwsf list`; may be empty
+  int64_t created_unix = 0;
+  int64_t changed_unix = 0;
+
+  friend bool operator==(const Wwsf&, const Wwsf&) = default;
+};
+
+// An OAuth 2.0 client of the WAF (RFC 6749 §2). Public clients (the WIC app, the CLI) have redirect
+// URIs and no secret (PKCE, RFC 7636); a WWSF client authenticates over W4 with mTLS (RFC 8705:
+// the SHA-256 of its certificate, hex) and acts for the WWSF `wwsf_id`.
+struct OAuthClient {
+  std::string client_id;
+  std::string kind;  // "public" or "wwsf"
+  std::vector<std::string> redirect_uris;
+  std::string wwsf_id;          // kind "wwsf": the WWSF it acts for
+  std::string cert_sha256_hex;  // kind "wwsf": tls_client_certificate_bound (RFC 8705 §2.2)
+  int64_t created_unix = 0;
+
+  friend bool operator==(const OAuthClient&, const OAuthClient&) = default;
+};
+
+// A WWSF web account (scenario 2). The password is stored only as an Argon2id encoded hash
+// (libsodium crypto_pwhash_str), never in the clear.
+struct WebAccount {
+  std::string wwsf_id;
+  std::string username;
+  std::string password_hash;
+  int64_t created_unix = 0;
+
+  friend bool operator==(const WebAccount&, const WebAccount&) = default;
+};
+
+// Identity linking (TR 33.871 Annex C, M2): the web user asked to link an IMPI; the IMS side
+// confirmed it (the subscriber proved its IMS credentials). Only confirmed links yield tokens.
+struct IdentityLink {
+  std::string wwsf_id;
+  std::string username;  // the web account
+  std::string impi;
+  bool confirmed = false;
+  int64_t created_unix = 0;
+  int64_t confirmed_unix = 0;
+
+  friend bool operator==(const IdentityLink&, const IdentityLink&) = default;
+};
+
+// Scenario 3: a subscription of a WWSF's pool lent to an anonymous guest until `expires_unix`.
+struct PoolAssignment {
+  std::string impi;
+  std::string wwsf_id;
+  std::string guest;  // the WWSF's opaque guest/session id
+  int64_t assigned_unix = 0;
+  int64_t expires_unix = 0;
+
+  friend bool operator==(const PoolAssignment&, const PoolAssignment&) = default;
 };
 
 // An IMS subscription as the HSS holds it. Secrets: the Digest secret is stored only as HA1
@@ -131,6 +207,60 @@ class Store {
   // Changes (increases) whenever any process changes the TURN users, in the same transaction as the
   // change: a running server polls it cheaply and reloads list_turn_users() when it moved.
   virtual uint64_t turn_users_generation() = 0;
+  // Removes users with 0 < expires_unix <= now_unix (expired pushed credentials); returns how many.
+  virtual size_t expire_turn_users(int64_t now_unix) = 0;
+
+  // ---- TURN revocations (Approach 2) ----
+  // Insert, or extend/replace the revocation of the same username.
+  virtual void put_turn_revocation(const TurnRevocation& r) = 0;
+  // Revocations still in force (until_unix > now_unix), sorted by username.
+  virtual std::vector<TurnRevocation> list_turn_revocations(int64_t now_unix) = 0;
+  // Removes revocations with until_unix <= now_unix; returns how many.
+  virtual size_t expire_turn_revocations(int64_t now_unix) = 0;
+  // Changes whenever any process changes the revocations.
+  virtual uint64_t turn_revocations_generation() = 0;
+
+  // ---- WWSFs (REQ 2.1-2.3, 3.2) ----
+  // Insert, or replace the WWSF with the same id (blocked state included). Throws Error on an empty id.
+  virtual void put_wwsf(const Wwsf& w) = 0;
+  virtual std::optional<Wwsf> find_wwsf(const std::string& id) = 0;
+  virtual std::vector<Wwsf> list_wwsfs() = 0;  // sorted by id
+  // False when there is no such WWSF.
+  virtual bool set_wwsf_blocked(const std::string& id, bool blocked, const std::string& reason, int64_t now_unix) = 0;
+  virtual bool remove_wwsf(const std::string& id) = 0;
+  // Changes whenever any process changes the WWSFs: servers poll it and reload list_wwsfs().
+  virtual uint64_t wwsfs_generation() = 0;
+  // Subscriptions whose pool_owner is `wwsf_id`, sorted by IMPI.
+  virtual std::vector<Subscriber> pool_subscribers(const std::string& wwsf_id) = 0;
+  // Replaces the subscriber's allowed-WWSF list. False when there is no such subscriber.
+  virtual bool set_allowed_wwsf(const std::string& impi, const std::vector<std::string>& wwsf_ids) = 0;
+
+  // ---- WAF: OAuth clients and revoked tokens ----
+  virtual void put_oauth_client(const OAuthClient& c) = 0;  // insert or replace; Error on empty id/kind
+  virtual std::optional<OAuthClient> find_oauth_client(const std::string& client_id) = 0;
+  virtual std::vector<OAuthClient> list_oauth_clients() = 0;
+  virtual bool remove_oauth_client(const std::string& client_id) = 0;
+  // RFC 7009: a revoked token's jti, kept until the token would have expired anyway.
+  virtual void revoke_token(const std::string& jti, int64_t expires_unix) = 0;
+  virtual bool token_revoked(const std::string& jti) = 0;
+  virtual size_t expire_revoked_tokens(int64_t now_unix) = 0;
+
+  // ---- WWSF: web accounts, identity links, pool assignments ----
+  // Insert; false (nothing changed) when (wwsf_id, username) exists.
+  virtual bool add_web_account(const WebAccount& a) = 0;
+  virtual std::optional<WebAccount> find_web_account(const std::string& wwsf_id, const std::string& username) = 0;
+  virtual void put_identity_link(const IdentityLink& l) = 0;  // insert or replace (wwsf_id, username, impi)
+  // Links of one web account, sorted by IMPI.
+  virtual std::vector<IdentityLink> identity_links(const std::string& wwsf_id, const std::string& username) = 0;
+  virtual bool remove_identity_link(const std::string& wwsf_id, const std::string& username, const std::string& impi) = 0;
+  // In one transaction: the first pool subscription of `wwsf_id` (by IMPI) that is not assigned or
+  // whose assignment expired, assigned to `guest` until `expires_unix`; nullopt when the pool is exhausted.
+  virtual std::optional<PoolAssignment> assign_pool_subscriber(const std::string& wwsf_id, const std::string& guest,
+                                                              int64_t now_unix, int64_t expires_unix) = 0;
+  // The live assignment of an IMPI (expires_unix > now_unix), if any.
+  virtual std::optional<PoolAssignment> find_pool_assignment(const std::string& impi, int64_t now_unix) = 0;
+  // Ends the assignment of `impi` held by `guest`; false when it held none.
+  virtual bool release_pool_subscriber(const std::string& impi, const std::string& guest) = 0;
 
   // ---- HSS ----
   // Insert, or replace the subscriber with the same IMPI, with its IMPUs. Throws Error when the IMPI
