@@ -89,6 +89,69 @@ CREATE INDEX turn_credentials_by_expiry ON turn_credentials (expires_unix);
 INSERT INTO generations (name, value) VALUES ('subscribers', 0);
 INSERT INTO generations (name, value) VALUES ('registrations', 0);
 )sql"},
+    {4, "tokens_and_wwsfs",
+     // Issue 4: WWSFs and what the WAF/WWSF keep (TR 33.871 scenarios 2 and 3), Approach 2 pushed
+     // TURN credentials (an expiry on turn_users; 0 keeps existing users valid forever) and their
+     // revocations. No foreign key to wwsfs: web accounts, clients and links outlive an operator's
+     // `wwsf remove` harmlessly, since every reader refuses a WWSF the store does not know.
+     R"sql(
+ALTER TABLE turn_users ADD COLUMN expires_unix INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX turn_users_by_expiry ON turn_users (expires_unix) WHERE expires_unix > 0;
+CREATE TABLE turn_revocations (
+  username     TEXT PRIMARY KEY,
+  until_unix   INTEGER NOT NULL,
+  created_unix INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE wwsfs (
+  id           TEXT PRIMARY KEY,           -- host name: the `wwsf` claim and `authorization-entity`
+  pool_pattern TEXT NOT NULL DEFAULT '',   -- IMPI pattern of its pool (NOTE 6); '': no pool
+  blocked      INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1)),
+  block_reason TEXT NOT NULL DEFAULT '',
+  created_unix INTEGER NOT NULL,
+  changed_unix INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX subscribers_by_pool_owner ON subscribers (pool_owner) WHERE pool_owner IS NOT NULL;
+CREATE TABLE oauth_clients (
+  client_id       TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL CHECK (kind IN ('public', 'wwsf')),
+  redirect_uris   TEXT NOT NULL DEFAULT '',  -- one per line
+  wwsf_id         TEXT NOT NULL DEFAULT '',
+  cert_sha256_hex TEXT NOT NULL DEFAULT '',  -- RFC 8705 certificate thumbprint (hex)
+  created_unix    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE revoked_tokens (              -- RFC 7009, kept until the token expires anyway
+  jti          TEXT PRIMARY KEY,
+  expires_unix INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_unix);
+CREATE TABLE web_accounts (
+  wwsf_id       TEXT NOT NULL,
+  username      TEXT NOT NULL,
+  password_hash TEXT NOT NULL,             -- Argon2id encoded (crypto_pwhash_str), never the password
+  created_unix  INTEGER NOT NULL,
+  PRIMARY KEY (wwsf_id, username)
+) WITHOUT ROWID;
+CREATE TABLE identity_links (
+  wwsf_id        TEXT NOT NULL,
+  username       TEXT NOT NULL,
+  impi           TEXT NOT NULL,
+  confirmed      INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1)),
+  created_unix   INTEGER NOT NULL,
+  confirmed_unix INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (wwsf_id, username, impi)
+) WITHOUT ROWID;
+-- One row per IMPI: the primary key is what guarantees a subscription is never lent to two guests.
+CREATE TABLE pool_assignments (
+  impi          TEXT PRIMARY KEY REFERENCES subscribers (impi) ON DELETE CASCADE,
+  wwsf_id       TEXT NOT NULL,
+  guest         TEXT NOT NULL,
+  assigned_unix INTEGER NOT NULL,
+  expires_unix  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pool_assignments_by_guest ON pool_assignments (wwsf_id, guest);
+INSERT INTO generations (name, value) VALUES ('turn_revocations', 0);
+INSERT INTO generations (name, value) VALUES ('wwsfs', 0);
+)sql"},
 };
 
 }  // namespace

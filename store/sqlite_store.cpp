@@ -136,6 +136,12 @@ std::vector<std::string> split_lines(const std::string& s) {
 
 bool has_line_break(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
 
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 constexpr uint64_t kSqnMax = (uint64_t(1) << 48) - 1;
 
 class SqliteStore final : public Store {
@@ -151,12 +157,14 @@ class SqliteStore final : public Store {
     Transaction tx(db_, what_);
     {
       auto s = stmt(
-          "INSERT INTO turn_users (username, realm, key_md5, key_sha256, created_unix) VALUES (?1, ?2, ?3, ?4, ?5) "
+          "INSERT INTO turn_users (username, realm, key_md5, key_sha256, created_unix, expires_unix) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
           "ON CONFLICT (username) DO UPDATE SET realm = excluded.realm, key_md5 = excluded.key_md5, "
-          "key_sha256 = excluded.key_sha256, created_unix = excluded.created_unix");
+          "key_sha256 = excluded.key_sha256, created_unix = excluded.created_unix, "
+          "expires_unix = excluded.expires_unix");
       s.text(1, u.username).text(2, u.realm);
       s.blob(3, u.key_md5.data(), u.key_md5.size()).blob(4, u.key_sha256.data(), u.key_sha256.size());
-      s.int64(5, u.created_unix);
+      s.int64(5, u.created_unix).int64(6, u.expires_unix);
       s.step("write TURN user");
     }
     bump("turn_users");
@@ -178,19 +186,372 @@ class SqliteStore final : public Store {
 
   std::vector<TurnUser> list_turn_users() override {
     std::vector<TurnUser> out;
-    auto s = stmt("SELECT username, realm, key_md5, key_sha256, created_unix FROM turn_users ORDER BY username");
+    auto s = stmt("SELECT username, realm, key_md5, key_sha256, created_unix, expires_unix FROM turn_users "
+                  "ORDER BY username");
     while (s.step("list TURN users")) out.push_back(read_user(s));
     return out;
   }
 
   std::optional<TurnUser> find_turn_user(const std::string& username) override {
-    auto s = stmt("SELECT username, realm, key_md5, key_sha256, created_unix FROM turn_users WHERE username = ?1");
+    auto s = stmt("SELECT username, realm, key_md5, key_sha256, created_unix, expires_unix FROM turn_users "
+                  "WHERE username = ?1");
     s.text(1, username);
     if (!s.step("read TURN user")) return std::nullopt;
     return read_user(s);
   }
 
   uint64_t turn_users_generation() override { return generation("turn_users"); }
+
+  size_t expire_turn_users(int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM turn_users WHERE expires_unix > 0 AND expires_unix <= ?1");
+      s.int64(1, now_unix);
+      s.step("expire TURN users");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    if (n == 0) return 0;  // nothing changed: leave the generation alone
+    bump("turn_users");
+    tx.commit();
+    return n;
+  }
+
+  // ---- TURN revocations ----
+
+  void put_turn_revocation(const TurnRevocation& r) override {
+    if (r.username.empty()) throw Error("store '" + what_ + "': a TURN revocation needs a username");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO turn_revocations (username, until_unix, created_unix) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (username) DO UPDATE SET until_unix = excluded.until_unix, created_unix = excluded.created_unix");
+      s.text(1, r.username).int64(2, r.until_unix).int64(3, r.created_unix);
+      s.step("write TURN revocation");
+    }
+    bump("turn_revocations");
+    tx.commit();
+  }
+
+  std::vector<TurnRevocation> list_turn_revocations(int64_t now_unix) override {
+    std::vector<TurnRevocation> out;
+    auto s = stmt("SELECT username, until_unix, created_unix FROM turn_revocations WHERE until_unix > ?1 "
+                  "ORDER BY username");
+    s.int64(1, now_unix);
+    while (s.step("list TURN revocations")) out.push_back({s.col_text(0), s.col_int64(1), s.col_int64(2)});
+    return out;
+  }
+
+  size_t expire_turn_revocations(int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM turn_revocations WHERE until_unix <= ?1");
+      s.int64(1, now_unix);
+      s.step("expire TURN revocations");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    if (n == 0) return 0;
+    bump("turn_revocations");
+    tx.commit();
+    return n;
+  }
+
+  uint64_t turn_revocations_generation() override { return generation("turn_revocations"); }
+
+  // ---- WWSFs ----
+
+  void put_wwsf(const Wwsf& w) override {
+    // The id travels one per line in subscribers.allowed_wwsf and as a SIP parameter value.
+    if (w.id.empty() || has_control(w.id)) throw Error("store '" + what_ + "': a WWSF needs a non-empty id without control characters");
+    if (has_control(w.pool_pattern)) throw Error("store '" + what_ + "': WWSF '" + w.id + "' has control characters in its pool pattern");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO wwsfs (id, pool_pattern, blocked, block_reason, created_unix, changed_unix) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET pool_pattern = excluded.pool_pattern, "
+          "blocked = excluded.blocked, block_reason = excluded.block_reason, created_unix = excluded.created_unix, "
+          "changed_unix = excluded.changed_unix");
+      s.text(1, w.id).text(2, w.pool_pattern).int64(3, w.blocked ? 1 : 0).text(4, w.block_reason);
+      s.int64(5, w.created_unix).int64(6, w.changed_unix);
+      s.step("write WWSF");
+    }
+    bump("wwsfs");
+    tx.commit();
+  }
+
+  std::optional<Wwsf> find_wwsf(const std::string& id) override {
+    auto s = stmt("SELECT id, pool_pattern, blocked, block_reason, created_unix, changed_unix FROM wwsfs WHERE id = ?1");
+    s.text(1, id);
+    if (!s.step("read WWSF")) return std::nullopt;
+    return read_wwsf(s);
+  }
+
+  std::vector<Wwsf> list_wwsfs() override {
+    std::vector<Wwsf> out;
+    auto s = stmt("SELECT id, pool_pattern, blocked, block_reason, created_unix, changed_unix FROM wwsfs ORDER BY id");
+    while (s.step("list WWSFs")) out.push_back(read_wwsf(s));
+    return out;
+  }
+
+  bool set_wwsf_blocked(const std::string& id, bool blocked, const std::string& reason, int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("UPDATE wwsfs SET blocked = ?2, block_reason = ?3, changed_unix = ?4 WHERE id = ?1");
+      s.text(1, id).int64(2, blocked ? 1 : 0).text(3, reason).int64(4, now_unix);
+      s.step("block or unblock WWSF");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    bump("wwsfs");
+    tx.commit();
+    return true;
+  }
+
+  bool remove_wwsf(const std::string& id) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM wwsfs WHERE id = ?1");
+      s.text(1, id);
+      s.step("remove WWSF");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    bump("wwsfs");
+    tx.commit();
+    return true;
+  }
+
+  uint64_t wwsfs_generation() override { return generation("wwsfs"); }
+
+  std::vector<Subscriber> pool_subscribers(const std::string& wwsf_id) override {
+    std::vector<Subscriber> out;
+    if (wwsf_id.empty()) return out;  // '' is "no pool", never a pool of its own
+    {
+      auto s = stmt("SELECT impi, realm, ha1_md5, ha1_sha256, aka_k, aka_opc, aka_amf, sqn, allowed_wwsf, pool_owner, "
+                    "created_unix FROM subscribers WHERE pool_owner = ?1 ORDER BY impi");
+      s.text(1, wwsf_id);
+      while (s.step("list pool subscribers")) out.push_back(read_subscriber(s));
+    }
+    for (auto& sub : out) sub.impus = impus_of(sub.impi);
+    return out;
+  }
+
+  bool set_allowed_wwsf(const std::string& impi, const std::vector<std::string>& wwsf_ids) override {
+    for (auto& w : wwsf_ids)
+      if (w.empty() || has_line_break(w)) throw Error("store '" + what_ + "': bad WWSF identity in the allowed list");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("UPDATE subscribers SET allowed_wwsf = ?2 WHERE impi = ?1");
+      s.text(1, impi).text_or_null(2, join_lines(wwsf_ids));
+      s.step("set allowed WWSFs");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    bump("subscribers");  // servers caching subscribers reload on this counter
+    tx.commit();
+    return true;
+  }
+
+  // ---- WAF: OAuth clients and revoked tokens ----
+
+  void put_oauth_client(const OAuthClient& c) override {
+    if (c.client_id.empty() || has_control(c.client_id))
+      throw Error("store '" + what_ + "': an OAuth client needs a non-empty id without control characters");
+    if (c.kind != "public" && c.kind != "wwsf")
+      throw Error("store '" + what_ + "': OAuth client '" + c.client_id + "' has kind '" + c.kind +
+                  "'; expected 'public' or 'wwsf'");
+    for (auto& u : c.redirect_uris)
+      if (u.empty() || has_line_break(u))
+        throw Error("store '" + what_ + "': OAuth client '" + c.client_id + "' has an empty or multi-line redirect URI");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO oauth_clients (client_id, kind, redirect_uris, wwsf_id, cert_sha256_hex, created_unix) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, "
+          "redirect_uris = excluded.redirect_uris, wwsf_id = excluded.wwsf_id, "
+          "cert_sha256_hex = excluded.cert_sha256_hex, created_unix = excluded.created_unix");
+      s.text(1, c.client_id).text(2, c.kind).text(3, join_lines(c.redirect_uris)).text(4, c.wwsf_id);
+      s.text(5, c.cert_sha256_hex).int64(6, c.created_unix);
+      s.step("write OAuth client");
+    }
+    tx.commit();
+  }
+
+  std::optional<OAuthClient> find_oauth_client(const std::string& client_id) override {
+    auto s = stmt("SELECT client_id, kind, redirect_uris, wwsf_id, cert_sha256_hex, created_unix FROM oauth_clients "
+                  "WHERE client_id = ?1");
+    s.text(1, client_id);
+    if (!s.step("read OAuth client")) return std::nullopt;
+    return read_oauth_client(s);
+  }
+
+  std::vector<OAuthClient> list_oauth_clients() override {
+    std::vector<OAuthClient> out;
+    auto s = stmt("SELECT client_id, kind, redirect_uris, wwsf_id, cert_sha256_hex, created_unix FROM oauth_clients "
+                  "ORDER BY client_id");
+    while (s.step("list OAuth clients")) out.push_back(read_oauth_client(s));
+    return out;
+  }
+
+  bool remove_oauth_client(const std::string& client_id) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM oauth_clients WHERE client_id = ?1");
+      s.text(1, client_id);
+      s.step("remove OAuth client");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    tx.commit();
+    return true;
+  }
+
+  void revoke_token(const std::string& jti, int64_t expires_unix) override {
+    if (jti.empty()) throw Error("store '" + what_ + "': a revoked token needs a jti");
+    Transaction tx(db_, what_);
+    {
+      // Revoking twice never shortens how long the revocation is remembered.
+      auto s = stmt("INSERT INTO revoked_tokens (jti, expires_unix) VALUES (?1, ?2) ON CONFLICT (jti) DO UPDATE "
+                    "SET expires_unix = max(expires_unix, excluded.expires_unix)");
+      s.text(1, jti).int64(2, expires_unix);
+      s.step("write revoked token");
+    }
+    tx.commit();
+  }
+
+  bool token_revoked(const std::string& jti) override {
+    auto s = stmt("SELECT 1 FROM revoked_tokens WHERE jti = ?1");
+    s.text(1, jti);
+    return s.step("read revoked token");
+  }
+
+  size_t expire_revoked_tokens(int64_t now_unix) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM revoked_tokens WHERE expires_unix <= ?1");
+      s.int64(1, now_unix);
+      s.step("expire revoked tokens");
+    }
+    size_t n = size_t(sqlite3_changes(db_));
+    tx.commit();
+    return n;
+  }
+
+  // ---- WWSF: web accounts, identity links, pool assignments ----
+
+  bool add_web_account(const WebAccount& a) override {
+    if (a.wwsf_id.empty() || a.username.empty() || a.password_hash.empty())
+      throw Error("store '" + what_ + "': a web account needs a WWSF, a username and a password hash");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("INSERT INTO web_accounts (wwsf_id, username, password_hash, created_unix) VALUES (?1, ?2, ?3, ?4) "
+                    "ON CONFLICT (wwsf_id, username) DO NOTHING");
+      s.text(1, a.wwsf_id).text(2, a.username).text(3, a.password_hash).int64(4, a.created_unix);
+      s.step("write web account");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    tx.commit();
+    return true;
+  }
+
+  std::optional<WebAccount> find_web_account(const std::string& wwsf_id, const std::string& username) override {
+    auto s = stmt("SELECT wwsf_id, username, password_hash, created_unix FROM web_accounts "
+                  "WHERE wwsf_id = ?1 AND username = ?2");
+    s.text(1, wwsf_id).text(2, username);
+    if (!s.step("read web account")) return std::nullopt;
+    return WebAccount{s.col_text(0), s.col_text(1), s.col_text(2), s.col_int64(3)};
+  }
+
+  void put_identity_link(const IdentityLink& l) override {
+    if (l.wwsf_id.empty() || l.username.empty() || l.impi.empty())
+      throw Error("store '" + what_ + "': an identity link needs a WWSF, a username and an IMPI");
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt(
+          "INSERT INTO identity_links (wwsf_id, username, impi, confirmed, created_unix, confirmed_unix) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (wwsf_id, username, impi) DO UPDATE SET "
+          "confirmed = excluded.confirmed, created_unix = excluded.created_unix, confirmed_unix = excluded.confirmed_unix");
+      s.text(1, l.wwsf_id).text(2, l.username).text(3, l.impi).int64(4, l.confirmed ? 1 : 0);
+      s.int64(5, l.created_unix).int64(6, l.confirmed_unix);
+      s.step("write identity link");
+    }
+    tx.commit();
+  }
+
+  std::vector<IdentityLink> identity_links(const std::string& wwsf_id, const std::string& username) override {
+    std::vector<IdentityLink> out;
+    auto s = stmt("SELECT wwsf_id, username, impi, confirmed, created_unix, confirmed_unix FROM identity_links "
+                  "WHERE wwsf_id = ?1 AND username = ?2 ORDER BY impi");
+    s.text(1, wwsf_id).text(2, username);
+    while (s.step("list identity links"))
+      out.push_back({s.col_text(0), s.col_text(1), s.col_text(2), s.col_int64(3) != 0, s.col_int64(4), s.col_int64(5)});
+    return out;
+  }
+
+  bool remove_identity_link(const std::string& wwsf_id, const std::string& username, const std::string& impi) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM identity_links WHERE wwsf_id = ?1 AND username = ?2 AND impi = ?3");
+      s.text(1, wwsf_id).text(2, username).text(3, impi);
+      s.step("remove identity link");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    tx.commit();
+    return true;
+  }
+
+  std::optional<PoolAssignment> assign_pool_subscriber(const std::string& wwsf_id, const std::string& guest,
+                                                      int64_t now_unix, int64_t expires_unix) override {
+    if (wwsf_id.empty() || guest.empty())
+      throw Error("store '" + what_ + "': a pool assignment needs a WWSF and a guest");
+    if (expires_unix <= now_unix)
+      throw Error("store '" + what_ + "': a pool assignment must expire after it is made");
+    // BEGIN IMMEDIATE holds the write lock from the SELECT on: another process cannot pick the same
+    // free IMPI in between (and the impi primary key would refuse it anyway).
+    Transaction tx(db_, what_);
+    std::string impi;
+    {
+      // A guest asking again (page reload) gets its own live assignment back rather than a second one.
+      auto s = stmt("SELECT a.impi FROM pool_assignments a JOIN subscribers s ON s.impi = a.impi "
+                    "WHERE a.wwsf_id = ?1 AND a.guest = ?2 AND a.expires_unix > ?3 AND s.pool_owner = ?1 "
+                    "ORDER BY a.impi LIMIT 1");
+      s.text(1, wwsf_id).text(2, guest).int64(3, now_unix);
+      if (s.step("read pool assignment")) impi = s.col_text(0);
+    }
+    if (impi.empty()) {
+      auto s = stmt("SELECT s.impi FROM subscribers s LEFT JOIN pool_assignments a ON a.impi = s.impi "
+                    "WHERE s.pool_owner = ?1 AND (a.impi IS NULL OR a.expires_unix <= ?2) ORDER BY s.impi LIMIT 1");
+      s.text(1, wwsf_id).int64(2, now_unix);
+      if (!s.step("find a free pool subscription")) return std::nullopt;  // exhausted: roll back, nothing written
+      impi = s.col_text(0);
+    }
+    PoolAssignment a{impi, wwsf_id, guest, now_unix, expires_unix};
+    {
+      auto s = stmt(
+          "INSERT INTO pool_assignments (impi, wwsf_id, guest, assigned_unix, expires_unix) VALUES (?1, ?2, ?3, ?4, ?5) "
+          "ON CONFLICT (impi) DO UPDATE SET wwsf_id = excluded.wwsf_id, guest = excluded.guest, "
+          "assigned_unix = excluded.assigned_unix, expires_unix = excluded.expires_unix");
+      s.text(1, a.impi).text(2, a.wwsf_id).text(3, a.guest).int64(4, a.assigned_unix).int64(5, a.expires_unix);
+      s.step("write pool assignment");
+    }
+    tx.commit();
+    return a;
+  }
+
+  std::optional<PoolAssignment> find_pool_assignment(const std::string& impi, int64_t now_unix) override {
+    auto s = stmt("SELECT impi, wwsf_id, guest, assigned_unix, expires_unix FROM pool_assignments "
+                  "WHERE impi = ?1 AND expires_unix > ?2");
+    s.text(1, impi).int64(2, now_unix);
+    if (!s.step("read pool assignment")) return std::nullopt;
+    return PoolAssignment{s.col_text(0), s.col_text(1), s.col_text(2), s.col_int64(3), s.col_int64(4)};
+  }
+
+  bool release_pool_subscriber(const std::string& impi, const std::string& guest) override {
+    Transaction tx(db_, what_);
+    {
+      auto s = stmt("DELETE FROM pool_assignments WHERE impi = ?1 AND guest = ?2");
+      s.text(1, impi).text(2, guest);
+      s.step("release pool assignment");
+    }
+    if (sqlite3_changes(db_) == 0) return false;
+    tx.commit();
+    return true;
+  }
 
   // ---- HSS ----
 
@@ -524,6 +885,7 @@ class SqliteStore final : public Store {
     if (!s.col_blob(2, u.key_md5) || !s.col_blob(3, u.key_sha256))
       throw Error("store '" + what_ + "': TURN user '" + u.username + "' has a malformed key");
     u.created_unix = s.col_int64(4);
+    u.expires_unix = s.col_int64(5);
     return u;
   }
 
@@ -546,6 +908,28 @@ class SqliteStore final : public Store {
     sub.pool_owner = s.col_text(9);
     sub.created_unix = s.col_int64(10);
     return sub;
+  }
+
+  Wwsf read_wwsf(Stmt& s) {
+    Wwsf w;
+    w.id = s.col_text(0);
+    w.pool_pattern = s.col_text(1);
+    w.blocked = s.col_int64(2) != 0;
+    w.block_reason = s.col_text(3);
+    w.created_unix = s.col_int64(4);
+    w.changed_unix = s.col_int64(5);
+    return w;
+  }
+
+  OAuthClient read_oauth_client(Stmt& s) {
+    OAuthClient c;
+    c.client_id = s.col_text(0);
+    c.kind = s.col_text(1);
+    c.redirect_uris = split_lines(s.col_text(2));
+    c.wwsf_id = s.col_text(3);
+    c.cert_sha256_hex = s.col_text(4);
+    c.created_unix = s.col_int64(5);
+    return c;
   }
 
   std::vector<std::string> impus_of(const std::string& impi) {

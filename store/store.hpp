@@ -6,6 +6,8 @@
 // HSS data of the IMS core (subscriptions: IMPI, IMPUs, Digest HA1, AKA K/OPc/AMF/SQN; TS 23.228
 // §4.3.3, TS 29.228); registrations (the location service, so they survive restarts); and the
 // Solution 1 accountability records Tid -> IMPU (TS 33.203 X.5.2, protocols.md).
+// Issue 4 adds the WWSFs (block state, pools), the WAF's OAuth clients and revoked token ids, the
+// WWSF's web accounts, identity links and pool assignments, and Approach 2 TURN revocations.
 //
 // Thread safety: a Store object may be used by one thread at a time (give each thread its own
 // object, or serialise calls). Several Store objects, in one process or several (the admin CLI while
@@ -255,6 +257,8 @@ class Store {
   virtual bool remove_identity_link(const std::string& wwsf_id, const std::string& username, const std::string& impi) = 0;
   // In one transaction: the first pool subscription of `wwsf_id` (by IMPI) that is not assigned or
   // whose assignment expired, assigned to `guest` until `expires_unix`; nullopt when the pool is exhausted.
+  // A guest that still holds a live assignment of this pool gets that one back, extended, not a second.
+  // Throws Error on an empty wwsf_id or guest, or expires_unix <= now_unix.
   virtual std::optional<PoolAssignment> assign_pool_subscriber(const std::string& wwsf_id, const std::string& guest,
                                                               int64_t now_unix, int64_t expires_unix) = 0;
   // The live assignment of an IMPI (expires_unix > now_unix), if any.

@@ -112,7 +112,7 @@ TEST(StoreOpen, CreatesParentsOwnerOnlyWalAndMigrates) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   Raw raw(path);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2,3");
+  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
   // Reopening applies nothing again.
   Store::open("sqlite://" + path.string());
   EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), std::to_string(sqlite::migrations().size()));
@@ -562,6 +562,280 @@ TEST(TurnCredentials, AccountabilityRecords) {
   EXPECT_FALSE(st->find_turn_credential(a.tid));
   EXPECT_TRUE(st->find_turn_credential("b2"));
   EXPECT_THROW(st->put_turn_credential(TurnCredentialRecord{}), Error);
+}
+
+// ---- Issue 4: WWSFs, OAuth, web accounts, pool, Approach 2 TURN (migration 4) ----
+
+Subscriber pool_member(const std::string& impi, const std::string& owner) {
+  auto s = make_subscriber(impi, "ims.example.org", "pw", {"sip:" + impi}, 10);
+  s.pool_owner = owner;
+  return s;
+}
+
+TEST(Migrations, FromTheIssue3SchemaKeepsData) {
+  TempDir t;
+  auto path = (t.path() / "old.db").string();
+  {
+    // A database as the previous build left it: steps 1-3 only, with a subscriber and a TURN user.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite::migrate(db, sqlite::migrations().first(3), "old");
+    const char* rows =
+        "INSERT INTO subscribers (impi, realm, ha1_md5, allowed_wwsf, pool_owner, created_unix) VALUES "
+        "('alice@ims.example.org', 'ims.example.org', 'ede56c3b1c295125f2652ff6c9e8f72f', 'w1.example\nw2.example',"
+        " 'socialnet.example', 5);"
+        "INSERT INTO impus VALUES ('sip:alice@ims.example.org', 'alice@ims.example.org', 0);"
+        "INSERT INTO turn_users VALUES ('bob', 'example.org', zeroblob(16), zeroblob(32), 7);";
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto st = Store::open("sqlite://" + path);
+  auto a = st->find_subscriber("alice@ims.example.org");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->ha1_md5, "ede56c3b1c295125f2652ff6c9e8f72f");
+  EXPECT_EQ(a->impus, std::vector<std::string>{"sip:alice@ims.example.org"});
+  EXPECT_EQ(a->allowed_wwsf, (std::vector<std::string>{"w1.example", "w2.example"}));
+  EXPECT_EQ(st->pool_subscribers("socialnet.example").size(), 1u);
+  auto bob = st->find_turn_user("bob");
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->created_unix, 7);
+  EXPECT_EQ(bob->expires_unix, 0);  // existing users never expire
+  EXPECT_EQ(st->expire_turn_users(INT64_MAX), 0u);
+  Raw raw(path);
+  EXPECT_EQ(raw.one("SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+}
+
+TEST(TurnUsers, PushedCredentialsExpire) {
+  auto st = Store::open("sqlite::memory:");
+  auto pushed = make_turn_user("1700000600:tid", "ims.example.org", "pw", 1000);
+  pushed.expires_unix = 2000;
+  auto admin = make_turn_user("admin", "ims.example.org", "pw", 1000);
+  st->put_turn_user(pushed);
+  st->put_turn_user(admin);
+  EXPECT_EQ(st->find_turn_user(pushed.username), pushed);
+  uint64_t g = st->turn_users_generation();
+  EXPECT_EQ(st->expire_turn_users(1999), 0u);
+  EXPECT_EQ(st->turn_users_generation(), g);  // nothing removed, no reload
+  EXPECT_EQ(st->expire_turn_users(2000), 1u);
+  EXPECT_GT(st->turn_users_generation(), g);
+  EXPECT_EQ(st->list_turn_users(), std::vector<TurnUser>{admin});  // expires_unix 0: never
+}
+
+TEST(TurnRevocations, PutExtendListExpire) {
+  auto st = Store::open("sqlite::memory:");
+  uint64_t g0 = st->turn_revocations_generation();
+  st->put_turn_revocation({"zeta", 500, 10});
+  st->put_turn_revocation({"alpha", 300, 10});
+  EXPECT_GT(st->turn_revocations_generation(), g0);
+  EXPECT_EQ(st->list_turn_revocations(100), (std::vector<TurnRevocation>{{"alpha", 300, 10}, {"zeta", 500, 10}}));
+  EXPECT_EQ(st->list_turn_revocations(300), (std::vector<TurnRevocation>{{"zeta", 500, 10}}));  // until is exclusive
+  st->put_turn_revocation({"alpha", 900, 20});  // extended
+  EXPECT_EQ(st->list_turn_revocations(600), (std::vector<TurnRevocation>{{"alpha", 900, 20}}));
+  uint64_t g1 = st->turn_revocations_generation();
+  EXPECT_EQ(st->expire_turn_revocations(400), 0u);
+  EXPECT_EQ(st->turn_revocations_generation(), g1);
+  EXPECT_EQ(st->expire_turn_revocations(500), 1u);
+  EXPECT_GT(st->turn_revocations_generation(), g1);
+  EXPECT_EQ(st->list_turn_revocations(0).size(), 1u);
+  EXPECT_THROW(st->put_turn_revocation({"", 1, 1}), Error);
+}
+
+TEST(Wwsfs, PutBlockRemoveAndGeneration) {
+  TempDir t;
+  auto st = Store::open(t.url("w.db"));
+  auto core = Store::open(t.url("w.db"));  // another process polling the counter
+  uint64_t g0 = core->wwsfs_generation();
+  Wwsf w{"socialnet.example", "*@socialnet.example", false, "", 100, 100};
+  st->put_wwsf(w);
+  st->put_wwsf({"other.example", "", false, "", 100, 100});
+  uint64_t g1 = core->wwsfs_generation();
+  EXPECT_GT(g1, g0);
+  EXPECT_EQ(core->find_wwsf("socialnet.example"), w);
+  EXPECT_FALSE(core->find_wwsf("nobody.example"));
+  auto all = core->list_wwsfs();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "other.example");  // sorted by id
+
+  EXPECT_TRUE(st->set_wwsf_blocked("socialnet.example", true, "phishing reports", 200));
+  uint64_t g2 = core->wwsfs_generation();
+  EXPECT_GT(g2, g1);
+  auto b = core->find_wwsf("socialnet.example");
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->blocked);
+  EXPECT_EQ(b->block_reason, "phishing reports");
+  EXPECT_EQ(b->changed_unix, 200);
+  EXPECT_EQ(b->created_unix, 100);
+  EXPECT_EQ(b->pool_pattern, "*@socialnet.example");
+  EXPECT_TRUE(st->set_wwsf_blocked("socialnet.example", false, "", 300));
+  EXPECT_FALSE(core->find_wwsf("socialnet.example")->blocked);
+  EXPECT_FALSE(st->set_wwsf_blocked("nobody.example", true, "", 300));
+  uint64_t g3 = core->wwsfs_generation();
+  EXPECT_FALSE(st->remove_wwsf("nobody.example"));
+  EXPECT_EQ(core->wwsfs_generation(), g3);
+  EXPECT_TRUE(st->remove_wwsf("other.example"));
+  EXPECT_GT(core->wwsfs_generation(), g3);
+  EXPECT_EQ(core->list_wwsfs().size(), 1u);
+  EXPECT_THROW(st->put_wwsf(Wwsf{}), Error);
+  EXPECT_THROW(st->put_wwsf({"a\nb", "", false, "", 0, 0}), Error);
+}
+
+TEST(Wwsfs, PoolSubscribersAndAllowedList) {
+  auto st = Store::open("sqlite::memory:");
+  st->put_subscriber(pool_member("g2@socialnet.example", "socialnet.example"));
+  st->put_subscriber(pool_member("g1@socialnet.example", "socialnet.example"));
+  st->put_subscriber(pool_member("x@other.example", "other.example"));
+  st->put_subscriber(alice());
+  auto pool = st->pool_subscribers("socialnet.example");
+  ASSERT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool[0].impi, "g1@socialnet.example");
+  EXPECT_EQ(pool[0].impus, std::vector<std::string>{"sip:g1@socialnet.example"});
+  EXPECT_EQ(pool[1].impi, "g2@socialnet.example");
+  EXPECT_TRUE(st->pool_subscribers("").empty());  // alice has no pool owner: '' is not a pool
+  EXPECT_TRUE(st->pool_subscribers("nobody.example").empty());
+
+  uint64_t g = st->subscribers_generation();
+  EXPECT_TRUE(st->set_allowed_wwsf("alice@ims.example.org", {"w1.example", "w2.example"}));
+  EXPECT_GT(st->subscribers_generation(), g);
+  EXPECT_EQ(st->find_subscriber("alice@ims.example.org")->allowed_wwsf,
+            (std::vector<std::string>{"w1.example", "w2.example"}));
+  EXPECT_TRUE(st->set_allowed_wwsf("alice@ims.example.org", {}));
+  EXPECT_TRUE(st->find_subscriber("alice@ims.example.org")->allowed_wwsf.empty());
+  EXPECT_FALSE(st->set_allowed_wwsf("nobody", {"w1.example"}));
+  EXPECT_THROW(st->set_allowed_wwsf("alice@ims.example.org", {"a\nb"}), Error);
+  EXPECT_THROW(st->set_allowed_wwsf("alice@ims.example.org", {""}), Error);
+}
+
+TEST(OAuth, ClientsAndRevokedTokens) {
+  auto st = Store::open("sqlite::memory:");
+  OAuthClient app{"webims-app", "public", {"https://localhost:8443/app/cb", "http://127.0.0.1/cb"}, "", "", 5};
+  OAuthClient w{"socialnet", "wwsf", {}, "socialnet.example", std::string(64, 'a'), 6};
+  st->put_oauth_client(w);
+  st->put_oauth_client(app);
+  EXPECT_EQ(st->find_oauth_client("webims-app"), app);
+  EXPECT_EQ(st->find_oauth_client("socialnet"), w);
+  EXPECT_FALSE(st->find_oauth_client("nobody"));
+  EXPECT_EQ(st->list_oauth_clients(), (std::vector<OAuthClient>{w, app}));
+  app.redirect_uris = {"https://x.example/cb"};
+  st->put_oauth_client(app);  // replace
+  EXPECT_EQ(st->find_oauth_client("webims-app"), app);
+  EXPECT_TRUE(st->remove_oauth_client("webims-app"));
+  EXPECT_FALSE(st->remove_oauth_client("webims-app"));
+  EXPECT_THROW(st->put_oauth_client({"", "public", {}, "", "", 0}), Error);
+  EXPECT_THROW(st->put_oauth_client({"c", "", {}, "", "", 0}), Error);
+  EXPECT_THROW(st->put_oauth_client({"c", "confidential", {}, "", "", 0}), Error);
+  EXPECT_THROW(st->put_oauth_client({"c", "public", {"https://a\nhttps://b"}, "", "", 0}), Error);
+
+  EXPECT_FALSE(st->token_revoked("j1"));
+  st->revoke_token("j1", 1000);
+  st->revoke_token("j2", 2000);
+  st->revoke_token("j1", 500);  // a second revocation never shortens the first
+  EXPECT_TRUE(st->token_revoked("j1"));
+  EXPECT_EQ(st->expire_revoked_tokens(999), 0u);
+  EXPECT_EQ(st->expire_revoked_tokens(1000), 1u);
+  EXPECT_FALSE(st->token_revoked("j1"));
+  EXPECT_TRUE(st->token_revoked("j2"));
+  EXPECT_THROW(st->revoke_token("", 1), Error);
+}
+
+TEST(WebAccounts, AccountsAndIdentityLinks) {
+  auto st = Store::open("sqlite::memory:");
+  WebAccount a{"socialnet.example", "carol", "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", 9};
+  EXPECT_TRUE(st->add_web_account(a));
+  auto dup = a;
+  dup.password_hash = "$argon2id$other";
+  EXPECT_FALSE(st->add_web_account(dup));  // first one kept
+  EXPECT_EQ(st->find_web_account("socialnet.example", "carol"), a);
+  EXPECT_FALSE(st->find_web_account("other.example", "carol"));  // accounts are per WWSF
+  EXPECT_TRUE(st->add_web_account({"other.example", "carol", "$argon2id$x", 9}));
+  EXPECT_THROW(st->add_web_account({"socialnet.example", "dave", "", 9}), Error);
+
+  IdentityLink l2{"socialnet.example", "carol", "z@ims.example.org", false, 10, 0};
+  IdentityLink l1{"socialnet.example", "carol", "alice@ims.example.org", false, 10, 0};
+  st->put_identity_link(l2);
+  st->put_identity_link(l1);
+  EXPECT_EQ(st->identity_links("socialnet.example", "carol"), (std::vector<IdentityLink>{l1, l2}));
+  l1.confirmed = true;
+  l1.confirmed_unix = 20;
+  st->put_identity_link(l1);  // confirmed by the IMS side
+  EXPECT_EQ(st->identity_links("socialnet.example", "carol")[0], l1);
+  EXPECT_TRUE(st->identity_links("other.example", "carol").empty());
+  EXPECT_TRUE(st->remove_identity_link("socialnet.example", "carol", "z@ims.example.org"));
+  EXPECT_FALSE(st->remove_identity_link("socialnet.example", "carol", "z@ims.example.org"));
+  EXPECT_EQ(st->identity_links("socialnet.example", "carol"), std::vector<IdentityLink>{l1});
+  EXPECT_THROW(st->put_identity_link({"socialnet.example", "carol", "", false, 0, 0}), Error);
+}
+
+TEST(Pool, AssignsEachSubscriptionToOneGuestAndReusesExpired) {
+  auto st = Store::open("sqlite::memory:");
+  const std::string w = "socialnet.example";
+  st->put_subscriber(pool_member("g2@socialnet.example", w));
+  st->put_subscriber(pool_member("g1@socialnet.example", w));
+  st->put_subscriber(pool_member("x@other.example", "other.example"));
+  st->put_subscriber(alice());
+
+  auto a = st->assign_pool_subscriber(w, "guest-a", 100, 200);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, (PoolAssignment{"g1@socialnet.example", w, "guest-a", 100, 200}));  // first by IMPI
+  auto b = st->assign_pool_subscriber(w, "guest-b", 110, 300);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->impi, "g2@socialnet.example");
+  EXPECT_FALSE(st->assign_pool_subscriber(w, "guest-c", 120, 300));  // exhausted: never another pool's
+  // The same guest asking again keeps its subscription (extended), not a second one.
+  auto again = st->assign_pool_subscriber(w, "guest-a", 150, 250);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->impi, "g1@socialnet.example");
+  EXPECT_EQ(st->find_pool_assignment("g1@socialnet.example", 240)->expires_unix, 250);
+  EXPECT_EQ(st->find_pool_assignment("g1@socialnet.example", 100)->guest, "guest-a");
+
+  // Expired assignments are handed out again.
+  EXPECT_FALSE(st->find_pool_assignment("g1@socialnet.example", 250));
+  auto c = st->assign_pool_subscriber(w, "guest-c", 250, 400);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->impi, "g1@socialnet.example");
+  EXPECT_EQ(st->find_pool_assignment("g1@socialnet.example", 260)->guest, "guest-c");
+
+  // Release: only by the guest that holds it.
+  EXPECT_FALSE(st->release_pool_subscriber("g2@socialnet.example", "guest-a"));
+  EXPECT_TRUE(st->release_pool_subscriber("g2@socialnet.example", "guest-b"));
+  EXPECT_FALSE(st->find_pool_assignment("g2@socialnet.example", 260));
+  EXPECT_EQ(st->assign_pool_subscriber(w, "guest-d", 260, 400)->impi, "g2@socialnet.example");
+
+  // Removing a subscription takes its assignment along.
+  EXPECT_TRUE(st->remove_subscriber("g2@socialnet.example"));
+  EXPECT_FALSE(st->find_pool_assignment("g2@socialnet.example", 260));
+  EXPECT_THROW(st->assign_pool_subscriber(w, "", 1, 2), Error);
+  EXPECT_THROW(st->assign_pool_subscriber(w, "g", 2, 2), Error);
+  EXPECT_THROW(st->assign_pool_subscriber("", "g", 1, 2), Error);
+}
+
+TEST(Pool, ConcurrentGuestsNeverShareAnImpi) {
+  TempDir t;
+  const std::string w = "socialnet.example";
+  constexpr int kPool = 12;
+  {
+    auto st = Store::open(t.url("pool.db"));
+    for (int i = 0; i < kPool; ++i) st->put_subscriber(pool_member("g" + std::to_string(100 + i) + "@socialnet.example", w));
+  }
+  constexpr int kThreads = 3, kPerThread = 6;  // 18 guests for 12 subscriptions
+  std::mutex mu;
+  std::vector<std::string> got;
+  int exhausted = 0;
+  std::vector<std::thread> threads;
+  for (int th = 0; th < kThreads; ++th)
+    threads.emplace_back([&, th] {
+      auto st = Store::open(t.url("pool.db"));  // one connection per thread, as separate processes would
+      for (int i = 0; i < kPerThread; ++i) {
+        auto a = st->assign_pool_subscriber(w, "guest-" + std::to_string(th) + "-" + std::to_string(i), 100, 1000);
+        std::lock_guard<std::mutex> l(mu);
+        if (a) got.push_back(a->impi);
+        else ++exhausted;
+      }
+    });
+  for (auto& x : threads) x.join();
+  EXPECT_EQ(got.size(), size_t(kPool));
+  EXPECT_EQ(exhausted, kThreads * kPerThread - kPool);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end()) << "an IMPI was lent to two guests";
 }
 
 }  // namespace
