@@ -31,6 +31,12 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c + 32);
+  return s;
+}
+
 sip::ProxyConfig proxy_config(const CoreConfig& cfg, const std::vector<LocalAddress>& local) {
   sip::ProxyConfig p;
   for (auto& l : local) p.sent_by.push_back({l.transport, l.host_port});
@@ -81,10 +87,16 @@ std::string_view name(AuthFailure f) {
 }
 
 TnaDecision default_tna_policy(const TnaRequest& r) {
-  // REQ 2.1-2.3 (allowed WWSFs, pool owner, blocking) come with the WWSF data (issue 4): until then
-  // a WWSF-authorized registration is refused rather than let through unchecked.
-  if (r.credentials.find_other("authorization-entity")) return {false, "WWSF authorization not available"};
-  return {true, {}};
+  const sip::AuthParam* entity = r.credentials.find_other("authorization-entity");
+  if (!entity) return {true, {}};  // authorized inside the operator domain: the trusted node vouches
+  if (!r.wwsf) return {false, "Authorization entity is not a known WWSF"};
+  // REQ 2.2: a blocked WWSF is refused here too, not only at the eP-CSCF (a token issued before the
+  // block may still be valid there).
+  if (r.wwsf->blocked) return {false, "WWSF blocked"};
+  for (auto& w : r.subscriber.allowed_wwsf)
+    if (iequals(w, r.wwsf->id)) return {true, {}};  // scenario 2, REQ 2.1/2.3
+  if (!r.subscriber.pool_owner.empty() && iequals(r.subscriber.pool_owner, r.wwsf->id)) return {true, {}};  // scenario 3
+  return {false, "WWSF not allowed for this subscription"};
 }
 
 CoreLogic::CoreLogic(const CoreConfig& cfg, std::vector<LocalAddress> local, store::Store& store, Io& io,
@@ -269,8 +281,11 @@ void CoreLogic::handle_register(const sip::Hop& from, sip::Message& req, const b
       forbid("Trusted node authentication not allowed", AuthFailure::TnaRefused);
       return;
     }
-    TnaDecision d = tna_policy_(TnaRequest{*sub, *impu, *creds, from});
+    TnaRequest tr{*sub, *impu, *creds, from};
+    if (auto* entity = creds->find_other("authorization-entity")) tr.wwsf = wwsf(entity->value);
+    TnaDecision d = tna_policy_(tr);
     if (!d.accept) {
+      LOG_INFO(kLog) << "TNA REGISTER for '" << *impi << "' refused: " << d.reason;
       forbid(d.reason.empty() ? "Trusted node authentication refused" : d.reason, AuthFailure::TnaRefused);
       return;
     }
@@ -569,6 +584,26 @@ const store::Subscriber* CoreLogic::subscriber(const std::string& impi) {
   if (!s) return nullptr;  // unknown ones are not cached: an added subscriber registers at once
   if (subscribers_.size() >= kMaxCachedSubscribers) subscribers_.clear();
   return &subscribers_.emplace(impi, std::move(*s)).first->second;
+}
+
+const store::Wwsf* CoreLogic::wwsf(const std::string& id) {
+  if (!wwsfs_generation_ || wwsfs_checked_ == base::SteadyTime{} ||
+      last_steady_ >= wwsfs_checked_ + kSubscriberCheckEvery) {
+    wwsfs_checked_ = last_steady_;
+    uint64_t g = store_.wwsfs_generation();
+    if (g != wwsfs_generation_) {
+      // Few and small: reloaded whole. The counter is read first, so a change racing the list is
+      // seen again at the next check rather than missed.
+      wwsfs_.clear();
+      for (auto& w : store_.list_wwsfs()) {
+        auto key = lower(w.id);
+        wwsfs_.emplace(std::move(key), std::move(w));
+      }
+      wwsfs_generation_ = g;
+    }
+  }
+  auto it = wwsfs_.find(lower(id));
+  return it == wwsfs_.end() ? nullptr : &it->second;
 }
 
 std::optional<std::string> CoreLogic::impi_for_impu(const std::string& impu) {

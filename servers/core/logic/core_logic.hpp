@@ -18,8 +18,9 @@
 //   in-dialog requests follow their Route, but only toward trusted nodes; anything else (another
 //   domain, a Route elsewhere) is 403: the core is no open relay.
 // Trusted Node Authentication (integrity-protected="auth-done", TS 24.229 / TS 33.203 Annex U) is
-//   accepted only from trusted_nodes and then decided by a TnaPolicy (the WWSF checks of
-//   scenarios 2 and 3 plug in there).
+//   accepted only from trusted_nodes and then decided by a TnaPolicy: by default the HSS checks of
+//   scenarios 2 and 3 (protocols.md, TR 33.871 REQ 2.1-2.3, 3.2) on `authorization-entity`, with the
+//   WWSFs read from the store and reloaded when its WWSF change counter moves.
 #pragma once
 
 #include <functional>
@@ -63,13 +64,19 @@ struct TnaRequest {
   const std::string& impu;
   const sip::DigestCredentials& credentials;  // may carry authorization-entity (the WWSF)
   const sip::Hop& from;
+  // The WWSF named by authorization-entity as the store knows it; null when the parameter is absent
+  // or names no known WWSF.
+  const store::Wwsf* wwsf = nullptr;
 };
 struct TnaDecision {
   bool accept = false;
   std::string reason;  // 403 reason phrase when refused
 };
 using TnaPolicy = std::function<TnaDecision(const TnaRequest&)>;
-// Until the WWSF checks exist (issue 4): accepts TNA without authorization-entity, refuses it with one.
+// Scenarios 2 and 3 at the S-CSCF/HSS: without authorization-entity the trusted node's word is
+// enough (the WAF is in the operator domain); with one, it must name a known WWSF (r.wwsf), not
+// blocked (REQ 2.2), in the subscription's allowed-WWSF list (REQ 2.1/2.3) or its pool owner
+// (REQ 3.2). Each refusal's reason phrase names the check that failed.
 TnaDecision default_tna_policy(const TnaRequest& r);
 
 class CoreLogic final : public sip::ProxyUser {
@@ -134,6 +141,9 @@ class CoreLogic final : public sip::ProxyUser {
   void check_subscribers();
   const store::Subscriber* subscriber(const std::string& impi);
   std::optional<std::string> impi_for_impu(const std::string& impu);
+  // The WWSFs, reloaded whole when the store's WWSF counter moved (checked at most every 100 ms,
+  // and only when a TNA REGISTER names one). Null when unknown; ids compare case-insensitively.
+  const store::Wwsf* wwsf(const std::string& id);
   // Queues a change for the store; written by flush_store() within registration_write_delay.
   void write(store::RegistrationChange c);
 
@@ -171,6 +181,9 @@ class CoreLogic final : public sip::ProxyUser {
   std::unordered_map<std::string, std::string> impi_of_impu_;
   uint64_t subscribers_generation_ = 0;
   base::SteadyTime subscribers_checked_{};
+  std::unordered_map<std::string, store::Wwsf> wwsfs_;  // by lower-case id
+  std::optional<uint64_t> wwsfs_generation_;
+  base::SteadyTime wwsfs_checked_{};
   base::SteadyTime next_housekeeping_{};
 };
 

@@ -454,13 +454,84 @@ TEST_F(Core, TrustedNodeAuthentication) {
   EXPECT_EQ(core().stats().auth_failures[size_t(AuthFailure::TnaRefused)], 1u);
   EXPECT_EQ(deliver(alice.via, alice.register_text(tna)).status(), 200);
   std::string with_wwsf = tna + ", authorization-entity=\"wwsf.example\"";
-  EXPECT_EQ(deliver(alice.via, alice.register_text(with_wwsf)).status(), 403);
+  EXPECT_EQ(deliver(alice.via, alice.register_text(with_wwsf)).status(), 403);  // no such WWSF in the store
   // The hook decides for trusted nodes.
   core().set_tna_policy([](const TnaRequest& r) {
     return TnaDecision{r.credentials.find_other("authorization-entity") != nullptr, "no WWSF"};
   });
   EXPECT_EQ(deliver(alice.via, alice.register_text(tna)).status(), 403);
   EXPECT_EQ(deliver(alice.via, alice.register_text(with_wwsf)).status(), 200);
+}
+
+// Scenarios 2 and 3 at the S-CSCF (protocols.md, TR 33.871 REQ 2.1-2.3, 3.2): the WWSF named by
+// authorization-entity must be known, not blocked, and allowed for the subscription or own its pool.
+class CoreTna : public Core {
+ protected:
+  CoreTna() {
+    store->put_wwsf({"good.example", "", false, "", 1, 1});
+    store->put_wwsf({"socialnet.example", "*@ims.example.org", false, "", 1, 1});
+    store->put_wwsf({"blocked.example", "", true, "phishing", 1, 1});
+    store->set_allowed_wwsf("alice@ims.example.org", {"good.example", "blocked.example"});
+    auto guest = store::make_subscriber("pool1@ims.example.org", "ims.example.org", "unused-pw",
+                                        {"sip:pool1@ims.example.org"}, 1);
+    guest.pool_owner = "socialnet.example";
+    store->put_subscriber(guest);
+  }
+  static std::string tna(const std::string& impi, const std::string& entity) {
+    std::string t = "Digest username=\"" + impi + "\", realm=\"ims.example.org\", uri=\"sip:ims.example.org\", "
+                    "nonce=\"\", response=\"\", integrity-protected=\"auth-done\"";
+    if (!entity.empty()) t += ", authorization-entity=\"" + entity + "\"";
+    return t;
+  }
+  // The status and reason phrase of alice's TNA REGISTER authorized by `entity`.
+  std::pair<int, std::string> alice_by(const std::string& entity, const sip::Hop* from = nullptr) {
+    const sip::Message& r = deliver(from ? *from : alice.via, alice.register_text(tna(alice.impi(), entity)));
+    return {r.status(), std::string(r.reason())};
+  }
+  Ue pool1{"pool1", "", kPcscfB, kPathB, "sip:p1@p.invalid;transport=ws", "reg-pool1"};
+};
+
+using Outcome = std::pair<int, std::string>;
+
+TEST_F(CoreTna, AllowedWwsfAndPoolOwnerAreAccepted) {
+  EXPECT_EQ(alice_by("good.example").first, 200);  // scenario 2: in alice's allowed list
+  EXPECT_EQ(alice_by("GOOD.Example").first, 200);  // host names compare case-insensitively
+  EXPECT_EQ(alice_by("").first, 200);              // no WWSF: the trusted eP-CSCF's word (operator WAF)
+  // Scenario 3: the pool owner registers a subscription of its pool.
+  EXPECT_EQ(deliver(pool1.via, pool1.register_text(tna(pool1.impi(), "socialnet.example"))).status(), 200);
+  EXPECT_EQ(core().bindings("sip:pool1@ims.example.org").size(), 1u);
+}
+
+TEST_F(CoreTna, EachRefusalNamesItsCheck) {
+  EXPECT_EQ(alice_by("unknown.example"), (Outcome{403, "Authorization entity is not a known WWSF"}));
+  EXPECT_EQ(alice_by("blocked.example"), (Outcome{403, "WWSF blocked"}));  // allowed, but blocked (REQ 2.2)
+  EXPECT_EQ(alice_by("socialnet.example"), (Outcome{403, "WWSF not allowed for this subscription"}));
+  // A pool subscription is not registered by another WWSF, even a known one.
+  const sip::Message& r = deliver(pool1.via, pool1.register_text(tna(pool1.impi(), "good.example")));
+  EXPECT_EQ(Outcome(r.status(), std::string(r.reason())), (Outcome{403, "WWSF not allowed for this subscription"}));
+  // A good WWSF through an untrusted node is refused before any WWSF check.
+  EXPECT_EQ(alice_by("good.example", &kStranger), (Outcome{403, "Trusted node authentication not allowed"}));
+  EXPECT_EQ(core().stats().auth_failures[size_t(AuthFailure::TnaRefused)], 5u);
+  EXPECT_EQ(core().registration_count(), 0u);
+}
+
+TEST_F(CoreTna, StoreChangesAreSeenWithoutRestart) {
+  EXPECT_EQ(alice_by("good.example").first, 200);
+  // `webims admin wwsf block` from another process: the WWSF counter moves and the core reloads.
+  store->set_wwsf_blocked("good.example", true, "operator action", 5);
+  advance(std::chrono::seconds(1));
+  EXPECT_EQ(alice_by("good.example"), (Outcome{403, "WWSF blocked"}));
+  store->set_wwsf_blocked("good.example", false, "", 6);
+  advance(std::chrono::seconds(1));
+  EXPECT_EQ(alice_by("good.example").first, 200);
+  // `subscriber allow-wwsf --none`: the subscribers counter moves.
+  store->set_allowed_wwsf("alice@ims.example.org", {});
+  advance(std::chrono::seconds(1));
+  EXPECT_EQ(alice_by("good.example"), (Outcome{403, "WWSF not allowed for this subscription"}));
+  store->set_allowed_wwsf("alice@ims.example.org", {"good.example"});
+  store->remove_wwsf("good.example");
+  advance(std::chrono::seconds(1));
+  EXPECT_EQ(alice_by("good.example"), (Outcome{403, "Authorization entity is not a known WWSF"}));
 }
 
 std::string request(const std::string& method, const std::string& ruri, const std::string& from_user,
