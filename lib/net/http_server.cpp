@@ -123,7 +123,7 @@ class HttpSessionBase {
 };
 
 struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
-  HttpServerState(asio::io_context& io, HttpHandler h, std::shared_ptr<ssl::context> t, HttpLimits l, std::string u)
+  HttpServerState(asio::io_context& io, HttpAsyncHandler h, std::shared_ptr<ssl::context> t, HttpLimits l, std::string u)
       : io(io), handler(std::move(h)), tls(std::move(t)), limits(l), url(std::move(u)), acceptor(io), retry(io) {}
 
   void accept();
@@ -131,7 +131,7 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   void stop();
 
   asio::io_context& io;
-  HttpHandler handler;
+  HttpAsyncHandler handler;
   std::shared_ptr<ssl::context> tls;
   HttpLimits limits;
   std::string url;
@@ -256,20 +256,25 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
     bool head = msg.method() == http::verb::head;
     unsigned version = msg.version();
 
-    HttpResponse r;
+    // One response per request, whenever the handler gives it; nothing once the connection closed.
+    auto responded = std::make_shared<bool>(false);
+    auto respond = [self = this->shared_from_this(), responded, keep_alive, head, version](HttpResponse r) {
+      if (*responded) return;
+      *responded = true;
+      if (self->closed_) return;  // closed meanwhile, or the handler stopped the server
+      self->send(std::move(r), keep_alive && !self->st_->stopped, head, version);
+    };
     try {
-      r = st_->handler(req);
+      st_->handler(req, respond);
     } catch (const std::exception& e) {
       LOG_ERROR("http") << req.method << " " << req.path << " from " << remote_.to_string()
                         << ": handler failed: " << e.what();
-      r = HttpResponse{500, "text/plain; charset=utf-8", reason_text(500), {}};
+      respond(HttpResponse{500, "text/plain; charset=utf-8", reason_text(500), {}});
     } catch (...) {
       LOG_ERROR("http") << req.method << " " << req.path << " from " << remote_.to_string()
                         << ": handler failed with a non-standard exception";
-      r = HttpResponse{500, "text/plain; charset=utf-8", reason_text(500), {}};
+      respond(HttpResponse{500, "text/plain; charset=utf-8", reason_text(500), {}});
     }
-    if (closed_) return;  // the handler stopped the server
-    send(std::move(r), keep_alive && !st_->stopped, head, version);
   }
 
   void send(HttpResponse r, bool keep_alive, bool head, unsigned version) {
@@ -408,6 +413,15 @@ const std::string* HttpRequest::header(std::string_view lower_name) const {
 }
 
 HttpServer::HttpServer(asio::io_context& io, const std::string& listen_url, HttpHandler handler,
+                       std::shared_ptr<ssl::context> tls, HttpLimits limits)
+    : HttpServer(io, listen_url,
+                 handler ? HttpAsyncHandler([h = std::move(handler)](const HttpRequest& req, HttpRespond respond) {
+                   respond(h(req));
+                 })
+                         : HttpAsyncHandler(),
+                 std::move(tls), limits) {}
+
+HttpServer::HttpServer(asio::io_context& io, const std::string& listen_url, HttpAsyncHandler handler,
                        std::shared_ptr<ssl::context> tls, HttpLimits limits) {
   auto url = parse_listen_url(listen_url);
   if (url.tls && !tls) throw std::runtime_error("HTTPS listener '" + listen_url + "' needs a TLS certificate and key");

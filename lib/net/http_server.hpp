@@ -53,6 +53,10 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// For handlers that must wait for something (the WWSF asking the WAF over W4): call `respond` once,
+// now or later, on `io`'s thread. A response for a connection that closed meanwhile is dropped.
+using HttpRespond = std::function<void(HttpResponse)>;
+using HttpAsyncHandler = std::function<void(const HttpRequest&, HttpRespond respond)>;
 
 struct HttpLimits {
   size_t max_header_bytes = 8192;       // request line + header fields; beyond → 431
@@ -67,6 +71,8 @@ class HttpServer {
   // ephemeral, for tests); the host is an IP literal or "localhost"; the port defaults to 80/443.
   // https needs `tls`. Throws std::runtime_error with a clear sentence on a bad URL or bind failure.
   HttpServer(boost::asio::io_context& io, const std::string& listen_url, HttpHandler handler,
+             std::shared_ptr<boost::asio::ssl::context> tls = nullptr, HttpLimits limits = {});
+  HttpServer(boost::asio::io_context& io, const std::string& listen_url, HttpAsyncHandler handler,
              std::shared_ptr<boost::asio::ssl::context> tls = nullptr, HttpLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

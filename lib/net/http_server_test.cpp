@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -330,6 +331,32 @@ TEST_F(HttpServerTest, StopClosesListenerAndConnections) {
   s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ep_.port), ec);
   EXPECT_TRUE(ec) << "still accepting after stop()";
   on_server([this] { server_->stop(); });  // idempotent
+}
+
+// An asynchronous handler answers later (the WWSF waits for the WAF); pipelined requests on the same
+// connection wait for it and are answered in order.
+TEST_F(HttpServerTest, AsyncHandlerAnswersLaterInOrder) {
+  std::unique_ptr<asio::steady_timer> timer;
+  server_ = std::make_unique<HttpServer>(io_, "http://127.0.0.1:0", HttpAsyncHandler([&](const HttpRequest& r, HttpRespond respond) {
+    if (r.path == "/now") return respond({200, "text/plain", "now", {}});
+    timer = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(20));
+    timer->async_wait([respond](const boost::system::error_code&) {
+      respond({202, "text/plain", "later", {}});
+      respond({500, "text/plain", "a second answer is ignored", {}});
+    });
+  }));
+  ep_ = server_->local_endpoint();
+  guard_.emplace(io_.get_executor());
+  thread_ = std::thread([this] { io_.run(); });
+  Client c(ep_);
+  c.write("GET /later HTTP/1.1\r\nHost: h\r\n\r\nGET /now HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto a = c.read();
+  EXPECT_EQ(a.result_int(), 202);
+  EXPECT_EQ(a.body(), "later");
+  auto b = c.read();
+  EXPECT_EQ(b.result_int(), 200);
+  EXPECT_EQ(b.body(), "now");
+  on_server([&] { timer.reset(); });
 }
 
 TEST(HttpServerSetup, BadUrlsAndBindFailures) {
