@@ -27,7 +27,10 @@ class SigningKey {
  public:
   // A fresh key. Throws std::runtime_error only when the crypto library fails.
   static SigningKey generate(std::string kid);
-  // From the private JWK JSON made by private_jwk(). Throws std::runtime_error with a sentence.
+  // A fresh key whose kid is its RFC 7638 thumbprint (what the WAF uses).
+  static SigningKey generate();
+  // From the private JWK JSON made by private_jwk() (EC P-256 with "d"; no "kid": the thumbprint).
+  // Throws std::runtime_error with a sentence.
   static SigningKey from_private_jwk(std::string_view json);
   const std::string& kid() const;
   // The public half as a JWK object: {"kty":"EC","crv":"P-256","x":..,"y":..,"kid":..,"alg":"ES256","use":"sig"}.
@@ -62,6 +65,13 @@ class VerifyKeys {
 // A JWKS document {"keys":[...]} of public keys.
 std::string jwks_json(const std::vector<SigningKey>& keys);
 
+// RFC 7638 JWK thumbprint of an EC public key: base64url(SHA-256('{"crv":..,"kty":"EC","x":..,"y":..}')).
+// Throws std::invalid_argument when crv/kty/x/y are missing or not strings.
+std::string jwk_thumbprint(const nlohmann::json& ec_jwk);
+
+// Larger compact tokens are refused before any decoding (ours are well under 2 kB).
+inline constexpr size_t kMaxTokenBytes = 8192;
+
 // The claims of protocols.md.
 struct ImsAccessToken {
   std::string iss, aud, sub, wwsf, scope, jti;
@@ -95,6 +105,18 @@ struct TokenPolicy {
   int64_t max_skew_seconds = 60;
 };
 
+// The JWS layer alone (no claims): compact form, header alg pinned to ES256 (checked before cjose sees
+// the token), signature by the key named by `kid`. A header without `kid` is accepted only when `keys`
+// holds exactly one key (RFC 7515 A.3 style); verify_ims_token always requires `kid`.
+struct VerifiedJws {
+  nlohmann::json header, payload;
+};
+base::Result<VerifiedJws, TokenFailure> verify_es256_jws(std::string_view compact, const VerifyKeys& keys);
+
+// Every check of TokenCheck, in that order. Besides the JWS layer: header `typ` must be "at+jwt"
+// (RFC 9068 §4, so an ID token or other JWT signed by the same key is not taken for an access token);
+// `pool` may be absent (false); a missing `scope` is a Scope failure; any other claim missing or of the
+// wrong type (exp/iat must be integers) is Malformed.
 base::Result<ImsAccessToken, TokenFailure> verify_ims_token(std::string_view compact, const VerifyKeys& keys,
                                                              const TokenPolicy& policy, int64_t now_unix);
 
