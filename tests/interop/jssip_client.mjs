@@ -170,7 +170,8 @@ export function solution1Password(km, username) {
 export class JsSipClient {
   // uri: the IMPU (sip:alice@ims.example.org); user: IMPI (Digest username); password;
   // wsUrl: wss://host:port[/path]; origin: the WWSF origin sent in the handshake; ca: PEM to trust.
-  constructor({ wsUrl, origin, ca, uri, user, password, realm, displayName, expires = 600, name }) {
+  // authorizationJwt: a bearer token sent instead of Digest (JsSIP's authorization_jwt, RFC 8898; scenarios 2, 3).
+  constructor({ wsUrl, origin, ca, uri, user, password, realm, displayName, expires = 600, name, authorizationJwt }) {
     this.name = name || uri;
     this.socket = new NodeWsSocket(wsUrl, { origin, ca });
     this.ua = new JsSIP.UA({
@@ -179,6 +180,7 @@ export class JsSipClient {
       authorization_user: user,
       password,
       realm,
+      authorization_jwt: authorizationJwt,
       display_name: displayName,
       register: false,
       register_expires: expires,
