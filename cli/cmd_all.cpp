@@ -67,6 +67,7 @@ int cmd_all(std::vector<std::string> args) {
   if (c.pcscf.turn_uris == pcscf::PcscfConfig{}.turn_uris)
     c.pcscf.turn_uris = turn_uris_of(turn_service.bound_listeners(), host);
   core::io::CoreService core_service(control, c.core, c.store, c.tls);
+  if (c.pcscf.home_domain.empty()) c.pcscf.home_domain = c.core.home_domain;  // the token audience
   pcscf::io::PcscfService pcscf_service(control, c.pcscf, c.turn.secrets, c.store, c.tls);
   turn_service.start();
   core_service.start();

@@ -29,6 +29,7 @@ int cmd_pcscf(std::vector<std::string> args) {
   if (!parsed) return 0;
   Config& c = parsed->config;
   boost::asio::io_context io(1);
+  if (c.pcscf.home_domain.empty()) c.pcscf.home_domain = c.core.home_domain;  // the token audience
   pcscf::io::PcscfService service(io, c.pcscf, c.turn.secrets, c.store, c.tls);
   service.start();
   run_until_signal(io, "pcscf", [&] { service.stop(); });

@@ -34,6 +34,36 @@ void PcscfConfig::describe(Binder& b) {
   b.field("ws_ping_interval", ws_ping_interval, "WebSocket ping interval on idle connections (keep-alive).");
   b.field("max_connections", max_connections, "WebSocket connections at most.");
   b.field("control_listen", control_listen, "HTTP listener for /metrics and /health. Empty: none.");
+
+  b.field("home_domain", home_domain,
+          "IMS home domain: the audience a Bearer token must name, and the realm of the TNA REGISTER.\n"
+          "Empty: [core] home_domain.");
+  b.field("token_issuers", token_issuers, "Accepted `iss` of IMS access tokens (the WAF). Empty: any issuer.");
+  b.field("token_jwks_url", token_jwks_url,
+          "The WAF's JWKS (ES256 keys), fetched and cached; fetched again for an unknown kid. Empty, with\n"
+          "token_jwks_file and token_introspection_url empty too: Bearer REGISTERs are refused (403).");
+  b.field("token_jwks_file", token_jwks_file, "A static JWKS file instead (takes precedence over token_jwks_url).");
+  b.field("token_max_skew", token_max_skew, "Clock skew allowed on a token's exp and iat.");
+  b.field("token_jwks_refetch_interval", token_jwks_refetch_interval,
+          "A token with an unknown kid fetches the JWKS again at most this often.");
+  b.field("token_jwks_max_age", token_jwks_max_age,
+          "Keys are fetched again after this long, so a key the WAF withdrew stops being accepted.");
+  b.field("token_introspection_url", token_introspection_url,
+          "RFC 7662 introspection endpoint for opaque (non-JWT) tokens. Empty: opaque tokens are refused.");
+  b.field("token_introspection_client_id", token_introspection_client_id,
+          "Client id for introspection: with it, HTTP Basic client_id:secret; without, Bearer <secret>.");
+  b.secret("token_introspection_secret", token_introspection_secret, "Secret that authenticates us to the introspection endpoint.");
+  b.field("token_http_timeout", token_http_timeout, "Timeout of a JWKS fetch or introspection call, whole exchange.");
+
+  b.field("turn_push_urls", turn_push_urls,
+          "Approach 2: base URLs of TURN control APIs (e.g. http://127.0.0.1:3479). Each Solution 1 credential\n"
+          "is also pushed there (POST /v1/credentials). http:// on loopback only; https:// between hosts\n"
+          "(verified against [tls] ca_file). Empty: no push, no revocation.");
+  b.secret("turn_push_token", turn_push_token, "Bearer token of the TURN control API ([turn] control_token).");
+  b.field("turn_revoke_on_deregister", turn_revoke_on_deregister,
+          "With turn_push_urls: revoke a WIC's TURN credentials (POST /v1/revocations until their Texp)\n"
+          "when it deregisters or its WebSocket closes.");
+  b.field("turn_push_attempts", turn_push_attempts, "Attempts per push or revocation and server before giving up (logged).");
 }
 
 void PcscfConfig::validate() const {
@@ -57,6 +87,22 @@ void PcscfConfig::validate() const {
   if (turn_credential_retention.count() < 0) errs.push_back("[pcscf] turn_credential_retention is negative");
   if (max_message_bytes < 1024 || max_message_bytes > (1 << 24)) errs.push_back("[pcscf] max_message_bytes out of range");
   if (max_connections < 1) errs.push_back("[pcscf] max_connections must be >= 1");
+  auto http_url = [](const std::string& u) { return u.rfind("https://", 0) == 0 || u.rfind("http://", 0) == 0; };
+  if (!token_jwks_url.empty() && !http_url(token_jwks_url))
+    errs.push_back("[pcscf] token_jwks_url \"" + token_jwks_url + "\" is not an http(s):// URL");
+  if (!token_introspection_url.empty() && !http_url(token_introspection_url))
+    errs.push_back("[pcscf] token_introspection_url \"" + token_introspection_url + "\" is not an http(s):// URL");
+  if (!token_introspection_url.empty() && token_introspection_secret.empty())
+    errs.push_back("[pcscf] token_introspection_url needs token_introspection_secret (or _file)");
+  if (token_max_skew.count() < 0) errs.push_back("[pcscf] token_max_skew is negative");
+  for (auto& u : turn_push_urls) {
+    bool loopback = u.rfind("http://127.", 0) == 0 || u.rfind("http://[::1]", 0) == 0 || u.rfind("http://localhost", 0) == 0;
+    if (u.rfind("https://", 0) != 0 && !loopback)
+      errs.push_back("[pcscf] turn_push_urls: \"" + u + "\" must be https://, or http:// on a loopback address");
+  }
+  if (!turn_push_urls.empty() && turn_push_token.empty())
+    errs.push_back("[pcscf] turn_push_urls needs turn_push_token (or turn_push_token_file): the control API is authenticated");
+  if (turn_push_attempts < 1 || turn_push_attempts > 10) errs.push_back("[pcscf] turn_push_attempts must be 1..10");
   if (!errs.empty()) {
     std::string msg = "invalid configuration:";
     for (auto& e : errs) msg += "\n  " + e;

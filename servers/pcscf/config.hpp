@@ -29,6 +29,25 @@ struct PcscfConfig {
   int max_connections = 20000;
   std::string control_listen = "http://127.0.0.1:7080";
 
+  // Scenarios 2 and 3: Bearer tokens (protocols.md "Token validation configuration").
+  std::string home_domain;  // empty: [core] home_domain
+  std::vector<std::string> token_issuers{"https://localhost:8443"};
+  std::string token_jwks_url = "https://localhost:8443/.well-known/jwks.json";
+  std::string token_jwks_file;
+  Duration token_max_skew = std::chrono::seconds(60);
+  Duration token_jwks_refetch_interval = std::chrono::seconds(30);
+  Duration token_jwks_max_age = std::chrono::hours(1);
+  std::string token_introspection_url;
+  std::string token_introspection_client_id;
+  std::string token_introspection_secret;
+  Duration token_http_timeout = std::chrono::seconds(5);
+
+  // Approach 2: credential push and revocation toward TURN control APIs.
+  std::vector<std::string> turn_push_urls;
+  std::string turn_push_token;
+  bool turn_revoke_on_deregister = true;
+  int turn_push_attempts = 3;
+
   void describe(base::config::Binder& b);
   void validate() const;  // throws base::config::Error
 };

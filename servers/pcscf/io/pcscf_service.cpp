@@ -4,7 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
+#include "base/encoding.hpp"
 #include "base/log.hpp"
+#include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/sip_transport.hpp"
 #include "net/tls.hpp"
@@ -55,7 +60,7 @@ net::SipTransport transport_of(std::string_view t) {
 PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
                            const std::vector<token::TurnKey>& turn_keys, const servers::StoreConfig& store_cfg,
                            const servers::TlsConfig& tls_cfg)
-    : io_(io), cfg_(cfg), timer_(io), purge_timer_(io) {
+    : io_(io), cfg_(cfg), timer_(io), purge_timer_(io), wwsf_timer_(io) {
   store_ = store::Store::open(store_cfg.url);
 
   PcscfSettings s;
@@ -68,6 +73,33 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
   s.turn_policy.uris = cfg.turn_uris;
   crypto::random_bytes(s.flow_key);
 
+  auto seconds = [](base::config::Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
+  s.token.home_domain = cfg.home_domain;
+  s.token.policy.issuers = cfg.token_issuers;
+  s.token.policy.audience = cfg.home_domain;
+  s.token.policy.max_skew_seconds = seconds(cfg.token_max_skew);
+  s.token.jwks_fetch = cfg.token_jwks_file.empty() && !cfg.token_jwks_url.empty();
+  s.token.introspection = !cfg.token_introspection_url.empty();
+  s.token.enabled = !cfg.token_jwks_file.empty() || s.token.jwks_fetch || s.token.introspection;
+  s.token.jwks_refetch_interval_s = seconds(cfg.token_jwks_refetch_interval);
+  s.token.jwks_max_age_s = seconds(cfg.token_jwks_max_age);
+  if (s.token.enabled && cfg.home_domain.empty()) {
+    LOG_WARN(kLog) << "[pcscf] home_domain is empty: Bearer REGISTERs (scenarios 2 and 3) will be refused";
+    s.token.enabled = false;
+  }
+  std::optional<token::VerifyKeys> static_keys;
+  if (!cfg.token_jwks_file.empty()) {
+    std::ifstream f(cfg.token_jwks_file);
+    std::stringstream text;
+    text << f.rdbuf();
+    if (!f) throw std::runtime_error("[pcscf] cannot read token_jwks_file '" + cfg.token_jwks_file + "'");
+    auto keys = token::VerifyKeys::from_jwks(text.str());
+    if (!keys) throw std::runtime_error("[pcscf] token_jwks_file '" + cfg.token_jwks_file + "': " + keys.error());
+    static_keys = std::move(*keys);
+  }
+  s.turn_push.push = !cfg.turn_push_urls.empty();
+  s.turn_push.revoke = s.turn_push.push && cfg.turn_revoke_on_deregister;
+
   // SIP toward the core first: its address goes into Via, Path and Record-Route.
   std::shared_ptr<boost::asio::ssl::context> server_tls;
   bool need_tls = std::any_of(cfg.listen.begin(), cfg.listen.end(), [](auto& l) { return l.rfind("wss://", 0) == 0; }) ||
@@ -78,6 +110,12 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
       LOG_INFO(kLog) << "TLS: using the generated certificate " << files.cert << " (CA " << files.ca << ")";
     server_tls = net::make_server_tls_context(files.cert, files.key);
   }
+  std::string http_ca = tls_cfg.ca_file;
+  if (need_tls) {
+    auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1", servers::primary_address()});
+    if (http_ca.empty() && files.generated) http_ca = files.ca;  // the local CA of a self-contained deployment
+  }
+  http_tls_ = net::make_client_tls_context(http_ca, true);
   auto client_tls = net::make_client_tls_context(tls_cfg.ca_file, true);
   sip_ = std::make_unique<net::SipTransportLayer>(
       io, cfg.sip_listen,
@@ -108,6 +146,7 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
   }
   s.sip_host_port = host.find(':') != std::string::npos && host.front() != '[' ? host : host + ":" + std::to_string(bound->port);
   logic_ = std::make_unique<PcscfLogic>(s, static_cast<PcscfIo&>(*this), random_);
+  if (static_keys) logic_->set_verify_keys(std::move(*static_keys));
 
   net::WsServerOptions wo;
   wo.allowed_origins = cfg.allowed_origins;
@@ -175,6 +214,130 @@ void PcscfService::start() {
   }();
   schedule();
   purge_turn_credentials();
+  poll_wwsfs();
+  if (cfg_.token_jwks_file.empty() && !cfg_.token_jwks_url.empty()) fetch_jwks();  // warm the cache
+}
+
+void PcscfService::poll_wwsfs() {
+  if (stopped_) return;
+  try {
+    uint64_t gen = store_->wwsfs_generation();
+    if (gen != wwsfs_generation_) {
+      std::vector<WwsfInfo> table;
+      for (auto& w : store_->list_wwsfs()) table.push_back({w.id, w.pool_pattern, w.blocked});
+      LOG_INFO(kLog) << "WWSF table loaded: " << table.size() << " WWSF(s)";
+      logic_->set_wwsfs(std::move(table));
+      wwsfs_generation_ = gen;
+    }
+  } catch (const std::exception& e) {
+    LOG_ERROR(kLog) << "could not read the WWSF table: " << e.what();
+  }
+  // A blocked WWSF (REQ 2.2) takes effect within this delay.
+  wwsf_timer_.expires_after(std::chrono::seconds(2));
+  wwsf_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll_wwsfs();
+  });
+}
+
+void PcscfService::fetch_jwks() {
+  net::HttpClientRequest req;
+  req.url = cfg_.token_jwks_url;
+  req.headers = {{"Accept", "application/json"}};
+  net::HttpClientOptions o;
+  o.tls = http_tls_;
+  o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.token_http_timeout);
+  o.max_body_bytes = 256 * 1024;
+  net::http_request(io_, std::move(req), o, [this, alive = alive_](base::Result<net::HttpClientResponse, std::string> r) {
+    if (!*alive) return;
+    base::Result<token::VerifyKeys, std::string> keys = base::fail(std::string());
+    if (!r) keys = base::fail(r.error());
+    else if (r->status != 200) keys = base::fail(cfg_.token_jwks_url + " answered " + std::to_string(r->status));
+    else if (auto k = token::VerifyKeys::from_jwks(r->body); !k) keys = base::fail(cfg_.token_jwks_url + ": " + k.error());
+    else keys = std::move(*k);
+    logic_->on_jwks(std::move(keys), base::Now::system());
+  });
+}
+
+void PcscfService::introspect(uint64_t request, const std::string& token) {
+  net::HttpClientRequest req;
+  req.method = "POST";
+  req.url = cfg_.token_introspection_url;
+  std::string auth = cfg_.token_introspection_client_id.empty()
+                         ? "Bearer " + cfg_.token_introspection_secret
+                         : "Basic " + base::base64_encode(base::as_bytes(cfg_.token_introspection_client_id + ":" +
+                                                                         cfg_.token_introspection_secret));
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"},
+                 {"Authorization", std::move(auth)}};
+  req.body = introspection_request_body(token);
+  net::HttpClientOptions o;
+  o.tls = http_tls_;
+  o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.token_http_timeout);
+  o.max_body_bytes = 64 * 1024;
+  net::http_request(io_, std::move(req), o,
+                    [this, alive = alive_, request](base::Result<net::HttpClientResponse, std::string> r) {
+                      if (!*alive) return;
+                      base::Result<std::string, std::string> body = base::fail(std::string());
+                      if (!r) body = base::fail(r.error());
+                      else if (r->status != 200) body = base::fail("introspection answered " + std::to_string(r->status));
+                      else body = std::move(r->body);
+                      logic_->on_introspection(request, std::move(body), base::Now::system());
+                    });
+}
+
+void PcscfService::push_turn_credential(const std::string& username, const std::string& password, int64_t expires_unix) {
+  nlohmann::json j{{"username", username}, {"password", password}, {"expires", expires_unix}};
+  post_to_turn("/v1/credentials", j.dump(), "push of TURN credential " + username);
+}
+
+void PcscfService::revoke_turn_credential(const std::string& username, int64_t until_unix) {
+  nlohmann::json j{{"username", username}, {"until", until_unix}};
+  post_to_turn("/v1/revocations", j.dump(), "revocation of TURN credential " + username);
+}
+
+void PcscfService::post_to_turn(const std::string& path, const std::string& body, const std::string& what) {
+  struct Attempt : std::enable_shared_from_this<Attempt> {
+    PcscfService* self;
+    std::shared_ptr<bool> alive;
+    net::HttpClientRequest req;
+    std::string what;
+    int left;
+    boost::asio::steady_timer retry;
+    Attempt(PcscfService* s, net::HttpClientRequest r, std::string w, int n)
+        : self(s), alive(s->alive_), req(std::move(r)), what(std::move(w)), left(n), retry(s->io_) {}
+    void run() {
+      --left;
+      net::HttpClientOptions o;
+      o.tls = self->http_tls_;
+      o.timeout = std::chrono::seconds(5);
+      o.max_body_bytes = 16 * 1024;
+      net::http_request(self->io_, req, o, [me = shared_from_this()](base::Result<net::HttpClientResponse, std::string> r) {
+        if (!*me->alive) return;
+        std::string why;
+        if (!r) why = r.error();  // names the host and the cause; never the body or the token
+        else if (r->status < 200 || r->status > 299) why = "answered " + std::to_string(r->status);
+        if (why.empty()) return;
+        if (me->left <= 0) {
+          LOG_ERROR(kLog) << me->what << " to " << me->req.url << " failed, giving up: " << why;
+          return;
+        }
+        LOG_WARN(kLog) << me->what << " to " << me->req.url << " failed (" << why << "); retrying";
+        me->retry.expires_after(std::chrono::seconds(1));
+        me->retry.async_wait([me](boost::system::error_code ec) {
+          if (!ec && *me->alive) me->run();
+        });
+      });
+    }
+  };
+  for (const auto& base_url : cfg_.turn_push_urls) {
+    net::HttpClientRequest req;
+    req.method = "POST";
+    std::string url = base_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    req.url = url + path;
+    req.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + cfg_.turn_push_token}};
+    req.body = body;
+    std::make_shared<Attempt>(this, std::move(req), what, cfg_.turn_push_attempts)->run();
+  }
 }
 
 void PcscfService::purge_turn_credentials() {
@@ -205,8 +368,10 @@ void PcscfService::schedule() {
 void PcscfService::stop() {
   if (stopped_) return;
   stopped_ = true;
+  *alive_ = false;
   timer_.cancel();
   purge_timer_.cancel();
+  wwsf_timer_.cancel();
   for (auto& w : ws_) w->stop();
   if (sip_) sip_->close();
   if (http_) http_->stop();

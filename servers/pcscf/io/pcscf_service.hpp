@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
@@ -50,6 +51,14 @@ class PcscfService final : private PcscfIo {
   void ws_close(uint64_t connection, uint16_t code, std::string_view reason) override;
   bool sip_send(const sip::Hop& to, const sip::Message& msg) override;
   void record_turn_credential(const TurnCredentialRecord& r) override;
+  void fetch_jwks() override;
+  void introspect(uint64_t request, const std::string& token) override;
+  void push_turn_credential(const std::string& username, const std::string& password, int64_t expires_unix) override;
+  void revoke_turn_credential(const std::string& username, int64_t until_unix) override;
+  // One POST to every TURN control API, each retried up to turn_push_attempts times.
+  void post_to_turn(const std::string& path, const std::string& body, const std::string& what);
+  // Reloads the WWSF table when the store says it changed; again every 2 s.
+  void poll_wwsfs();
   void schedule();
   // Deletes TURN credential records expired longer ago than turn_credential_retention; again hourly.
   void purge_turn_credentials();
@@ -65,6 +74,11 @@ class PcscfService final : private PcscfIo {
   std::unique_ptr<net::HttpServer> http_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer purge_timer_;  // hourly: expired TURN credential records
+  boost::asio::steady_timer wwsf_timer_;
+  std::optional<uint64_t> wwsfs_generation_;
+  std::shared_ptr<boost::asio::ssl::context> http_tls_;  // trust for the WAF and TURN control APIs
+  // Completions of HTTP calls check it: false once stopped (the service may be gone).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   base::metrics::Registry metrics_;
   // Which WsServer a connection belongs to (connection ids are unique per server).
   std::vector<std::pair<uint64_t, net::WsServer*>> owner_hint_;

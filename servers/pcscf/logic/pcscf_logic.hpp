@@ -7,11 +7,21 @@
 //    `3gpp-ext-turn-cred: request` with a Solution 1 TURN credential;
 //  - refuses later requests asserting an identity not bound to the connection, replaces any
 //    P-Asserted-Identity the WIC sent with its own;
-//  - routes requests from the core to the WIC over the flow named in its Path/Record-Route.
+//  - routes requests from the core to the WIC over the flow named in its Path/Record-Route;
+//  - validates `Authorization: Bearer` REGISTERs (scenarios 2 and 3: JWT against the WAF's keys, or
+//    RFC 7662 introspection of an opaque token; then WWSF, To ∈ impu, pool pattern), answering 403
+//    and closing the WebSocket on any failure, and registers the user with Trusted Node
+//    Authentication (`integrity-protected="auth-done"`) toward the core;
+//  - pushes each Solution 1 credential to the TURN servers' control API (Approach 2) and revokes
+//    a WIC's credentials when it deregisters or its connection ends, when so configured.
+//
+// Asynchronous inputs (the WAF's JWKS, introspection answers) come back through on_jwks and
+// on_introspection; a REGISTER waiting for them is parked, never blocking the caller's thread.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,8 +32,10 @@
 #include "pcscf/config.hpp"
 #include "pcscf/logic/bindings.hpp"
 #include "pcscf/logic/flow_token.hpp"
+#include "pcscf/logic/token_auth.hpp"
 #include "pcscf/logic/turn_provisioning.hpp"
 #include "sip/proxy.hpp"
+#include "token/jwt.hpp"
 #include "token/turn_credential.hpp"
 
 namespace pcscf {
@@ -44,6 +56,16 @@ class PcscfIo {
   virtual void ws_close(uint64_t connection, uint16_t code, std::string_view reason) = 0;
   virtual bool sip_send(const sip::Hop& to, const sip::Message& msg) = 0;
   virtual void record_turn_credential(const TurnCredentialRecord& r) = 0;
+  // Fetch the WAF's JWKS ([pcscf] token_jwks_url); answer with PcscfLogic::on_jwks, exactly once.
+  virtual void fetch_jwks() {}
+  // RFC 7662 introspection of an opaque token; answer with PcscfLogic::on_introspection(request, ...).
+  virtual void introspect(uint64_t request, const std::string& token) { (void)request, (void)token; }
+  // Approach 2 (protocols.md): POST /v1/credentials to every TURN control API; retried by the shell.
+  virtual void push_turn_credential(const std::string& username, const std::string& password, int64_t expires_unix) {
+    (void)username, (void)password, (void)expires_unix;
+  }
+  // POST /v1/revocations {username, until}.
+  virtual void revoke_turn_credential(const std::string& username, int64_t until_unix) { (void)username, (void)until_unix; }
 };
 
 struct PcscfStats {
@@ -54,6 +76,28 @@ struct PcscfStats {
   uint64_t refused_malformed = 0;
   uint64_t refused_token = 0;
   uint64_t flow_failed = 0;
+  uint64_t token_registrations = 0;     // REGISTERs forwarded with TNA after a valid token
+  uint64_t token_unavailable = 0;       // 503: keys or introspection unreachable
+  uint64_t jwks_fetches = 0, jwks_fetch_failures = 0;
+  uint64_t turn_pushes = 0, turn_revocations = 0;
+};
+
+// Scenarios 2 and 3 (protocols.md "Token validation configuration").
+struct TokenSettings {
+  bool enabled = false;         // a key source or introspection is configured
+  std::string home_domain;      // the audience, the realm and uri of the TNA REGISTER
+  token::TokenPolicy policy;    // issuers, audience (= home_domain), skew
+  bool jwks_fetch = false;      // keys come from token_jwks_url (not a static file)
+  bool introspection = false;   // opaque tokens go to token_introspection_url
+  int64_t jwks_refetch_interval_s = 30;  // an unknown kid fetches again at most this often
+  int64_t jwks_max_age_s = 3600;         // keys older than this are fetched again (in on_timer)
+  size_t max_waiting = 1000;             // REGISTERs parked for keys or introspection at most
+};
+
+// Approach 2 (protocols.md "TURN credentials, Approach 2").
+struct TurnPushSettings {
+  bool push = false;    // [pcscf] turn_push_urls configured
+  bool revoke = false;  // and turn_revoke_on_deregister
 };
 
 // Where things are, resolved by the I/O layer at start-up.
@@ -66,6 +110,8 @@ struct PcscfSettings {
   std::optional<token::TurnKey> turn_key;    // Km; none: credential requests are answered without one
   TurnCredentialPolicy turn_policy;
   std::array<uint8_t, 32> flow_key{};
+  TokenSettings token;
+  TurnPushSettings turn_push;
 };
 
 struct WsFlow {
@@ -91,6 +137,16 @@ class PcscfLogic final : private sip::ProxyUser {
   void on_timer(const base::Now& now);
   std::optional<base::SteadyTime> next_timer() { return proxy_.next_timer(); }
 
+  // Keys from a static JWKS file (token_jwks_file): never fetched.
+  void set_verify_keys(token::VerifyKeys keys);
+  // The answer to PcscfIo::fetch_jwks: a parsed JWKS, or why there is none.
+  void on_jwks(base::Result<token::VerifyKeys, std::string> keys, const base::Now& now);
+  // The answer to PcscfIo::introspect: the 200 response's JSON body, or why there is none.
+  void on_introspection(uint64_t request, base::Result<std::string, std::string> body, const base::Now& now);
+  // The WWSF table (store), replaced whole whenever it changed.
+  void set_wwsfs(std::vector<WwsfInfo> wwsfs);
+  size_t waiting_registers() const { return waiting_.size(); }
+
   const PcscfStats& stats() const { return stats_; }
   const sip::ProxyStats& proxy_stats() const { return proxy_.stats(); }
   const Bindings& bindings() const { return bindings_; }
@@ -114,6 +170,36 @@ class PcscfLogic final : private sip::ProxyUser {
   std::string our_uri(uint64_t connection, bool path) const;
   std::optional<std::string> asserted_identity(const sip::Message& req) const;
 
+  // A Bearer REGISTER waiting for keys or an introspection answer.
+  struct Waiting {
+    sip::Hop from;
+    uint64_t connection;
+    sip::Message req;
+    std::string token;
+    uint64_t cookie;
+    bool for_keys;  // else for introspection
+  };
+  // What the 200 OK of a TNA REGISTER may bind: the token's IMPUs only.
+  struct TokenRegistration {
+    uint64_t connection;
+    std::vector<std::string> impus;  // canonical AORs
+  };
+  struct IssuedCredential {  // kept for revocation (Approach 2)
+    std::string impi, username;
+    int64_t texp;
+  };
+  void handle_bearer(const sip::Hop& from, uint64_t connection, sip::Message& req, std::string token, uint64_t cookie,
+                     const base::Now& now);
+  void validate_jwt(Waiting w, bool after_fetch, const base::Now& now);
+  void accept_token(Waiting w, const token::ImsAccessToken& t, const base::Now& now);
+  void refuse_token(const Waiting& w, std::string_view reason);
+  void park(Waiting w, const base::Now& now);
+  bool may_fetch_jwks(const base::Now& now) const;
+  void start_jwks_fetch(const base::Now& now);
+  void forward_register(const sip::Hop& from, uint64_t connection, sip::Message req, uint64_t cookie, const base::Now& now);
+  void credential_issued(uint64_t connection, const std::string& impi, const token::EphemeralCredential& c);
+  void revoke_credentials(uint64_t connection, const std::string* impi, int64_t now_unix);
+
   PcscfSettings settings_;
   PcscfIo& io_;
   base::Random& random_;
@@ -122,6 +208,18 @@ class PcscfLogic final : private sip::ProxyUser {
   Bindings bindings_;
   std::unordered_map<uint64_t, WsFlow> flows_;
   PcscfStats stats_;
+  // Tokens
+  token::VerifyKeys keys_;
+  bool keys_loaded_ = false;      // from the file, or one fetch succeeded
+  bool jwks_in_flight_ = false;
+  bool jwks_last_failed_ = false;
+  std::optional<base::SteadyTime> jwks_started_, jwks_loaded_at_;
+  WwsfTable wwsfs_;
+  std::map<uint64_t, Waiting> waiting_;  // by request id (introspection answers name it)
+  uint64_t next_request_ = 1;
+  std::unordered_map<uint64_t, TokenRegistration> token_regs_;  // by forward() cookie id
+  uint64_t next_token_reg_ = 1;
+  std::unordered_map<uint64_t, std::vector<IssuedCredential>> issued_;  // by connection
   base::Now now_{};  // of the input being handled (on_response has no clock of its own)
 };
 
