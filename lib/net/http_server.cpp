@@ -10,11 +10,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "base/encoding.hpp"
 #include "base/log.hpp"
 
 namespace net {
@@ -147,6 +151,16 @@ using State = detail::HttpServerState;
 
 namespace {
 
+std::string peer_cert_sha256_hex(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return {};
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  bool ok = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+  X509_free(cert);
+  return ok ? base::hex_encode(base::Bytes(md, n)) : std::string();
+}
+
 template <class Stream>
 class Session final : public detail::HttpSessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -168,6 +182,7 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
                                   LOG_DEBUG("http") << self->remote_.to_string() << ": TLS handshake failed: " << ec.message();
                                   return self->close();
                                 }
+                                self->peer_cert_hex_ = peer_cert_sha256_hex(self->stream_.native_handle());
                                 self->read_header();
                               });
     } else {
@@ -252,6 +267,7 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
     req.body = std::move(msg.body());
     req.remote = remote_;
     req.tls = kTls;
+    req.peer_cert_sha256_hex = peer_cert_hex_;
     bool keep_alive = msg.keep_alive();
     bool head = msg.method() == http::verb::head;
     unsigned version = msg.version();
@@ -345,6 +361,7 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   char scratch_[4096];
+  std::string peer_cert_hex_;
   bool closed_ = false;
 };
 

@@ -37,6 +37,10 @@ struct HttpRequest {
   std::string body;
   base::Endpoint remote;
   bool tls = false;
+  // https: SHA-256 of the client's certificate (DER), lower-case hex; empty when it sent none. The
+  // chain is not verified here: RFC 8705 §2.2 clients are pinned by this hash. Only filled when the
+  // TLS context asks for client certificates (SSL_VERIFY_PEER with a callback that accepts).
+  std::string peer_cert_sha256_hex;
 
   // The first header with that (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
