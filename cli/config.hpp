@@ -9,10 +9,11 @@
 #include "core/config.hpp"
 #include "pcscf/config.hpp"
 #include "turn/config.hpp"
+#include "wwsf/config.hpp"
 
 namespace cli {
 
-enum class Section { Log, Store, Tls, Turn, Pcscf, Core };
+enum class Section { Log, Store, Tls, Turn, Pcscf, Core, Wwsf };
 
 struct Config {
   servers::LogConfig log;
@@ -21,6 +22,7 @@ struct Config {
   turn::TurnConfig turn;
   pcscf::PcscfConfig pcscf;
   core::CoreConfig core;
+  wwsf::WwsfConfig wwsf;
 
   // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.
   void describe(base::config::Binder& b, const std::vector<Section>& only = {});

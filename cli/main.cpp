@@ -19,6 +19,7 @@ servers (run in the foreground; SIGTERM or Ctrl-C stops them cleanly):
   pcscf    eP-CSCF: SIP over secure WebSocket for WICs, in front of an IMS core
   core     IMS core: I-/S-CSCF registrar (Digest, IMS AKA) and router, HSS in the store
   turn     TURN server (RFC 8656) with long-term and eP-CSCF provisioned (Solution 1) credentials
+  wwsf     WWSF: the WIC app over HTTPS, web accounts, identity linking, guest pool, tokens from the WAF
 
 tools:
   admin    provision the store: IMS subscribers, TURN users; mint a Solution 1 TURN credential
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     if (cmd == "core") return cli::cmd_core(args);
     if (cmd == "admin") return cli::cmd_admin(args);
     if (cmd == "wic") return cli::cmd_wic(args);
+    if (cmd == "wwsf") return cli::cmd_wwsf(args);
   } catch (const base::config::Error& e) {
     std::fprintf(stderr, "webims %s: %s\n", cmd.c_str(), e.what());
     return 2;
