@@ -15,11 +15,18 @@ namespace {
 const char* kHelp = R"(usage: webims turn [--config FILE] [--print-config]
 
 Runs the TURN server (RFC 8656) in the foreground: UDP, TCP and TLS listeners, relayed UDP
-allocations, long-term credentials (static users from the store) and Solution 1 credentials
-minted by the eP-CSCF from the shared key Km (TS 33.203 X.5.2). Sections used: [log] [store] [tls] [turn].
+allocations, long-term credentials (static users from the store), Solution 1 credentials
+minted by the eP-CSCF from the shared key Km (TS 33.203 X.5.2), Solution 2 RFC 7635 access
+tokens sealed by the WAF under [[turn.oauth_keys]], and Approach 2 credentials pushed to the
+control API. Sections used: [log] [store] [tls] [turn].
+
+control API (Approach 2; on [turn] control_listen when [turn] control_token is set), each
+request with "Authorization: Bearer <control_token>", JSON bodies, times in Unix seconds:
+  POST /v1/credentials {"username":..,"password":..,"expires":..}  usable until `expires`
+  POST /v1/revocations {"username":..,"until":..}  refused and live allocations ended until `until`
 
 signals: SIGTERM/SIGINT stop cleanly (allocations are released); SIGHUP reloads
-         [[turn.secrets]] and [log] level from the configuration file.
+         [[turn.secrets]], [[turn.oauth_keys]] and [log] level from the configuration file.
 )";
 }  // namespace
 
@@ -44,6 +51,7 @@ int cmd_turn(std::vector<std::string> args) {
           fresh.log.validate();
           fresh.log.apply();
           service.reload_secrets(fresh.turn.secrets);
+          service.reload_oauth_keys(fresh.turn.oauth_keys);
         } catch (const std::exception& e) {
           LOG_ERROR("turn") << "SIGHUP: configuration not reloaded: " << e.what();
         }

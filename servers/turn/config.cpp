@@ -2,6 +2,8 @@
 
 #include "common/host_address.hpp"
 
+#include "base/encoding.hpp"
+
 
 #include <charconv>
 
@@ -30,7 +32,12 @@ void TurnConfig::describe(Binder& b) {
   b.field("user_quota", user_quota, "Allocations per USERNAME (486 beyond). 0 = unlimited.");
   b.field("total_quota", total_quota, "Allocations per server (486 beyond). 0 = unlimited.");
   b.field("max_permissions", max_permissions, "Permissions per allocation (508 beyond).");
-  b.field("control_listen", control_listen, "HTTP listener for /metrics, /health and the control API. Empty: none.");
+  b.field("control_listen", control_listen,
+          "HTTP(S) listener for /metrics, /health and the control API. Empty: none. With control_token set,\n"
+          "plain http:// is allowed on loopback addresses only; use https:// ([tls] certificate) between hosts.");
+  b.secret("control_token", control_token,
+           "Bearer token of the Approach 2 control API (POST /v1/credentials, /v1/revocations), shared with\n"
+           "the eP-CSCF. Empty: the control API is off (404).");
   b.field("software", software, "SOFTWARE attribute in responses. Empty: omitted.");
   b.field("nonce_lifetime", nonce_lifetime, "How long a NONCE stays valid (438 Stale Nonce after).");
   b.field("default_lifetime", default_lifetime, "Allocation lifetime when the client asks for less or none (RFC 8656: 10m).");
@@ -51,6 +58,19 @@ void TurnConfig::describe(Binder& b) {
         s.field("id", k.id, "Key identifier (logged; the key never is).");
         s.secret("secret", k.secret, "The key Km.");
         s.field("hmac", k.hmac, "\"sha1\" (coturn, Kamailio auth_ephemeral compatible) or \"sha256\".");
+      });
+  b.field("oauth_server_name", oauth_server_name,
+          "Server name of RFC 7635 third-party authorization: sent in THIRD-PARTY-AUTHORIZATION and bound\n"
+          "into every token (AEAD associated data). Empty: the realm (as coturn).");
+  b.table_array<OAuthKeyConfig>(
+      "oauth_keys", oauth_keys,
+      "Solution 2 AS-RS keys shared with the WAF (RFC 7635): a request with ACCESS-TOKEN and USERNAME = kid\n"
+      "is authenticated by the token's mac_key. Several keys may be valid at once for rotation. When any is\n"
+      "set, 401 answers carry THIRD-PARTY-AUTHORIZATION.",
+      [](Binder& s, OAuthKeyConfig& k) {
+        s.field("kid", k.kid, "Key identifier: the USERNAME clients send (logged; the key never is).");
+        s.secret("key", k.key, "The key, base64: 16 bytes for A128GCM, 32 for A256GCM.");
+        s.field("alg", k.alg, "\"A256GCM\" or \"A128GCM\" (AES-GCM, RFC 7635 / coturn).");
       });
 }
 
@@ -132,6 +152,29 @@ void TurnConfig::validate() const {
       if (id == k.id) errs.push_back(where + ": duplicate id \"" + k.id + "\"");
     ids.push_back(k.id);
   }
+  std::vector<std::string> kids;
+  for (size_t i = 0; i < oauth_keys.size(); ++i) {
+    auto& k = oauth_keys[i];
+    std::string where = "[[turn.oauth_keys]] #" + std::to_string(i + 1) + " (" + k.kid + ")";
+    if (k.kid.empty()) errs.push_back(where + ": kid is empty");
+    auto alg = token::parse_oauth_alg(k.alg);
+    if (!alg) errs.push_back(where + ": alg must be \"A256GCM\" or \"A128GCM\"");
+    auto bytes = base::base64_decode(k.key);
+    if (!bytes) errs.push_back(where + ": key is not base64");
+    else if (alg && bytes->size() != token::key_size(*alg))
+      errs.push_back(where + ": key is " + std::to_string(bytes->size()) + " bytes; " + k.alg + " needs " +
+                     std::to_string(token::key_size(*alg)));
+    for (auto& id : kids)
+      if (id == k.kid) errs.push_back(where + ": duplicate kid");
+    kids.push_back(k.kid);
+  }
+  if (!control_token.empty() && !control_listen.empty() && !control_listen.starts_with("https://") &&
+      !loopback_http(control_listen))
+    errs.push_back("[turn] control_listen = \"" + control_listen +
+                   "\": the control API carries credentials, so plain http:// is allowed on loopback addresses "
+                   "only; use https://");
+  if (!control_token.empty() && control_token.size() < 16)
+    errs.push_back("[turn] control_token is shorter than 16 characters: too easy to guess");
   if (!errs.empty()) {
     std::string msg = "invalid configuration:";
     for (auto& e : errs) msg += "\n  " + e;
@@ -165,6 +208,31 @@ std::vector<base::Cidr> TurnConfig::allowed_ranges() const {
   for (auto& r : allowed_peer_ranges)
     if (auto c = base::Cidr::parse(r)) out.push_back(*c);
   return out;
+}
+
+std::vector<token::OAuthKey> TurnConfig::oauth_key_set() const {
+  std::vector<token::OAuthKey> out;
+  for (auto& k : oauth_keys) {
+    auto alg = token::parse_oauth_alg(k.alg);
+    auto bytes = base::base64_decode(k.key);
+    if (alg && bytes && bytes->size() == token::key_size(*alg)) out.push_back({k.kid, std::move(*bytes), *alg});
+  }
+  return out;
+}
+
+bool loopback_http(const std::string& url) {
+  if (!url.starts_with("http://")) return false;
+  std::string host = url.substr(7);
+  if (auto slash = host.find('/'); slash != std::string::npos) host.resize(slash);
+  if (host == "localhost" || host.starts_with("localhost:")) return true;
+  std::optional<base::IpAddress> a;
+  if (auto ep = base::Endpoint::parse(host)) a = ep->addr;
+  else a = base::IpAddress::parse(host.starts_with("[") && host.ends_with("]") ? host.substr(1, host.size() - 2) : host);
+  if (!a) return false;
+  static const auto v4 = *base::Cidr::parse("127.0.0.0/8");
+  static const auto v6 = *base::Cidr::parse("::1/128");
+  base::IpAddress u = a->unmapped();
+  return v4.contains(u) || v6.contains(u);
 }
 
 std::vector<base::Cidr> TurnConfig::denied_ranges() const {

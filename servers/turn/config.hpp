@@ -8,6 +8,7 @@
 
 #include "base/config.hpp"
 #include "base/ip.hpp"
+#include "token/oauth_token.hpp"
 #include "token/turn_credential.hpp"
 
 namespace turn {
@@ -17,6 +18,14 @@ using base::config::Duration;
 // A Solution 1 key Km shared with the eP-CSCF (TS 33.203 X.5.2). Several may be valid at once so
 // Km can rotate: credentials minted under any configured key are accepted.
 using SecretConfig = token::TurnKey;
+
+// A Solution 2 AS-RS key shared with the WAF (RFC 7635, protocols.md): tokens sealed under it are
+// accepted with USERNAME = kid. Several may be configured so the key can rotate.
+struct OAuthKeyConfig {
+  std::string kid;
+  std::string key;  // base64 of 16 (A128GCM) or 32 (A256GCM) bytes
+  std::string alg = "A256GCM";
+};
 
 struct Listener {
   enum class Transport { Udp, Tcp, Tls } transport;
@@ -49,6 +58,9 @@ struct TurnConfig {
   Duration tcp_idle_timeout = std::chrono::seconds(120);
   int udp_buffer_bytes = 4 << 20;
   std::vector<SecretConfig> secrets;
+  std::vector<OAuthKeyConfig> oauth_keys;
+  std::string oauth_server_name;  // THIRD-PARTY-AUTHORIZATION and the tokens' AAD; empty = realm
+  std::string control_token;      // bearer token of the control API (Approach 2); empty = API off
 
   void describe(base::config::Binder& b);
   // Throws base::config::Error naming the key and what is wrong.
@@ -60,7 +72,12 @@ struct TurnConfig {
   uint16_t port_max() const;
   std::vector<base::Cidr> allowed_ranges() const;
   std::vector<base::Cidr> denied_ranges() const;
+  std::vector<token::OAuthKey> oauth_key_set() const;
+  const std::string& server_name() const { return oauth_server_name.empty() ? realm : oauth_server_name; }
 };
+
+// True when `listen_url` is http:// on a loopback address (or "localhost").
+bool loopback_http(const std::string& listen_url);
 
 // Parses "udp://0.0.0.0:3478", "tcp://[::]:3478", "tls://0.0.0.0:5349".
 bool parse_listener(const std::string& url, Listener& out);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "crypto/hash.hpp"
 #include "net/http_server.hpp"
@@ -49,6 +50,7 @@ TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg
 
   store_ = store::Store::open(store_cfg.url);
   load_static_users();
+  load_revocations();
 
   std::shared_ptr<boost::asio::ssl::context> tls;
   bool want_tls = std::any_of(listeners_.begin(), listeners_.end(),
@@ -113,27 +115,128 @@ TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg
     s.gauge("webims_turn_static_users", "Static TURN users loaded from the store", {},
             double(shared_->credentials.static_user_count()));
     s.gauge("webims_turn_secrets", "Solution 1 keys configured", {}, double(cfg_.secrets.size()));
+    s.gauge("webims_turn_revocations", "TURN usernames revoked (Approach 2)", {},
+            double(shared_->credentials.revocations()->size()));
   });
 
   if (!cfg_.control_listen.empty()) {
-    http_ = std::make_unique<net::HttpServer>(control_, cfg_.control_listen, [this](const net::HttpRequest& r) {
-      net::HttpResponse res;
-      if (r.method != "GET" && r.method != "HEAD") {
-        res.status = 405;
-        res.body = "method not allowed\n";
-      } else if (r.path == "/metrics") {
-        res.content_type = base::metrics::Registry::content_type;
-        res.body = metrics_.render();
-      } else if (r.path == "/health") {
-        res.content_type = "application/json";
-        res.body = health();
-      } else {
-        res.status = 404;
-        res.body = "not found\n";
-      }
-      return res;
-    });
+    std::shared_ptr<boost::asio::ssl::context> control_tls;
+    if (cfg_.control_listen.starts_with("https://")) {
+      auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1", v4});
+      control_tls = net::make_server_tls_context(files.cert, files.key);
+    }
+    http_ = std::make_unique<net::HttpServer>(
+        control_, cfg_.control_listen, net::HttpHandler([this](const net::HttpRequest& r) { return this->control(r); }), control_tls);
   }
+}
+
+namespace {
+
+net::HttpResponse json_answer(int status, nlohmann::json body) {
+  net::HttpResponse res;
+  res.status = status;
+  res.content_type = "application/json";
+  res.body = body.dump() + "\n";
+  return res;
+}
+
+net::HttpResponse json_error(int status, const std::string& sentence) {
+  return json_answer(status, {{"error", sentence}});
+}
+
+// Constant time in the length of the expected token.
+bool same_secret(std::string_view given, std::string_view expected) {
+  unsigned diff = given.size() != expected.size();
+  for (size_t i = 0; i < expected.size(); ++i) diff |= uint8_t(expected[i]) ^ uint8_t(i < given.size() ? given[i] : 0);
+  return diff == 0;
+}
+
+int64_t unix_now() { return base::Now::system().unix_s; }
+
+}  // namespace
+
+net::HttpResponse TurnService::control(const net::HttpRequest& r) {
+  if (r.path == "/v1/credentials" || r.path == "/v1/revocations") {
+    if (cfg_.control_token.empty()) return json_error(404, "the control API is off: [turn] control_token is not set");
+    if (r.method != "POST") {
+      auto res = json_error(405, "use POST");
+      res.headers.push_back({"Allow", "POST"});
+      return res;
+    }
+    const std::string* auth = r.header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!auth || !auth->starts_with(kBearer) || !same_secret(std::string_view(*auth).substr(kBearer.size()), cfg_.control_token)) {
+      LOG_WARN(kLog) << "control API: refused " << r.method << " " << r.path << " from " << r.remote.to_string()
+                     << " (" << (auth ? "wrong bearer token" : "no Authorization") << ")";
+      auto res = json_error(401, "a valid bearer token is required");
+      res.headers.push_back({"WWW-Authenticate", "Bearer realm=\"webims-turn\""});
+      return res;
+    }
+    try {
+      return r.path == "/v1/credentials" ? push_credential(r.body) : revoke(r.body);
+    } catch (const store::Error& e) {
+      LOG_ERROR(kLog) << "control API: " << e.what();
+      return json_error(503, std::string("the credential store failed: ") + e.what());
+    }
+  }
+  net::HttpResponse res;
+  if (r.method != "GET" && r.method != "HEAD") {
+    res.status = 405;
+    res.body = "method not allowed\n";
+  } else if (r.path == "/metrics") {
+    res.content_type = base::metrics::Registry::content_type;
+    res.body = metrics_.render();
+  } else if (r.path == "/health") {
+    res.content_type = "application/json";
+    res.body = health();
+  } else {
+    res.status = 404;
+    res.body = "not found\n";
+  }
+  return res;
+}
+
+net::HttpResponse TurnService::push_credential(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return json_error(400, "the body is not a JSON object");
+  if (!j.contains("username") || !j["username"].is_string() || !j.contains("password") || !j["password"].is_string())
+    return json_error(400, "\"username\" and \"password\" must be strings");
+  if (!j.contains("expires") || !j["expires"].is_number_integer())
+    return json_error(400, "\"expires\" must be an integer: the expiry as Unix time in seconds");
+  std::string username = j["username"].get<std::string>();
+  int64_t expires = j["expires"].get<int64_t>();
+  int64_t now = unix_now();
+  if (expires <= now) return json_error(400, "\"expires\" is not in the future");
+  store::TurnUser u;
+  try {
+    u = store::make_turn_user(username, cfg_.realm, j["password"].get<std::string>(), now);
+  } catch (const store::Error& e) {
+    return json_error(400, e.what());
+  }
+  u.expires_unix = expires;
+  store_->put_turn_user(u);
+  // Usable at once here; other nodes load it when they see the store's counter move.
+  shared_->credentials.put_static_user({u.username, u.key_md5, u.key_sha256, u.expires_unix});
+  LOG_INFO(kLog) << "control API: credential \"" << username << "\" pushed, expires " << expires;
+  return json_answer(200, {{"username", username}, {"expires", expires}});
+}
+
+net::HttpResponse TurnService::revoke(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return json_error(400, "the body is not a JSON object");
+  if (!j.contains("username") || !j["username"].is_string() || j["username"].get<std::string>().empty())
+    return json_error(400, "\"username\" must be a non-empty string");
+  if (!j.contains("until") || !j["until"].is_number_integer())
+    return json_error(400, "\"until\" must be an integer: the end of the revocation as Unix time in seconds");
+  std::string username = j["username"].get<std::string>();
+  int64_t until = j["until"].get<int64_t>();
+  int64_t now = unix_now();
+  if (until <= now) return json_error(400, "\"until\" is not in the future");
+  store_->put_turn_revocation({username, until, now});
+  // Applied at once: the workers' next tick (within a second) ends the allocations made with it.
+  shared_->credentials.add_revocation(username, until);
+  LOG_INFO(kLog) << "control API: \"" << username << "\" revoked until " << until;
+  return json_answer(200, {{"username", username}, {"until", until}});
 }
 
 TurnService::~TurnService() { stop(); }
@@ -143,7 +246,13 @@ void TurnService::start() {
   store_timer_ = std::make_unique<boost::asio::steady_timer>(control_);
   poll_store();
   for (auto& l : bound_listeners()) LOG_INFO(kLog) << "listening on " << l;
-  if (http_) LOG_INFO(kLog) << "control listener http://" << http_->local_endpoint().to_string() << " (/metrics, /health)";
+  if (http_)
+    LOG_INFO(kLog) << "control listener " << (cfg_.control_listen.starts_with("https://") ? "https://" : "http://")
+                   << http_->local_endpoint().to_string() << " (/metrics, /health"
+                   << (cfg_.control_token.empty() ? "" : ", /v1/credentials, /v1/revocations") << ")";
+  if (shared_->credentials.oauth_enabled())
+    LOG_INFO(kLog) << "RFC 7635 tokens accepted for server name \"" << cfg_.server_name() << "\", "
+                   << cfg_.oauth_keys.size() << " AS-RS key(s)";
   LOG_INFO(kLog) << "relay address " << (shared_->relay_v4 ? shared_->relay_v4->to_string() : "-")
                  << (shared_->relay_v6 ? " and " + shared_->relay_v6->to_string() : "") << ", ports "
                  << cfg_.relay_ports << ", " << workers_.size() << " worker thread(s), realm \"" << cfg_.realm << "\"";
@@ -168,16 +277,36 @@ void TurnService::reload_secrets(const std::vector<SecretConfig>& secrets) {
   LOG_INFO(kLog) << "Solution 1 keys reloaded: " << (ids.empty() ? "none" : ids);
 }
 
+void TurnService::reload_oauth_keys(const std::vector<OAuthKeyConfig>& keys) {
+  cfg_.oauth_keys = keys;
+  shared_->credentials.set_oauth_keys(cfg_.oauth_key_set());
+  std::string ids;
+  for (auto& k : keys) ids += (ids.empty() ? "" : ", ") + k.kid;
+  LOG_INFO(kLog) << "Solution 2 AS-RS keys reloaded: " << (ids.empty() ? "none" : ids);
+}
+
+void TurnService::load_revocations() {
+  uint64_t gen = store_->turn_revocations_generation();
+  Credentials::Revocations r;
+  for (auto& x : store_->list_turn_revocations(unix_now())) r[x.username] = x.until_unix;
+  size_t n = r.size();
+  shared_->credentials.set_revocations(std::move(r));
+  if (gen != revocations_generation_ && n) LOG_INFO(kLog) << n << " TURN revocation(s) in force";
+  revocations_generation_ = gen;
+}
+
 void TurnService::load_static_users() {
   uint64_t gen = store_->turn_users_generation();
   std::vector<StaticUser> users;
   size_t other_realm = 0;
+  int64_t now = unix_now();
   for (auto& u : store_->list_turn_users()) {
     if (u.realm != cfg_.realm) {
       ++other_realm;
       continue;
     }
-    users.push_back({u.username, u.key_md5, u.key_sha256});
+    if (u.expires_unix != 0 && u.expires_unix <= now) continue;
+    users.push_back({u.username, u.key_md5, u.key_sha256, u.expires_unix});
   }
   if (other_realm)
     LOG_WARN(kLog) << other_realm << " TURN user(s) in the store were added for another realm than \"" << cfg_.realm
@@ -191,7 +320,15 @@ void TurnService::load_static_users() {
 void TurnService::poll_store() {
   // `webims admin turn-user add|remove` from another process shows up within two seconds.
   try {
+    int64_t now = unix_now();
+    // Expired pushed credentials and revocations leave the store once a minute (any node may do it).
+    if (now - last_expiry_sweep_ >= 60) {
+      last_expiry_sweep_ = now;
+      store_->expire_turn_users(now);
+      store_->expire_turn_revocations(now);
+    }
     if (store_->turn_users_generation() != users_generation_) load_static_users();
+    if (store_->turn_revocations_generation() != revocations_generation_) load_revocations();
   } catch (const std::exception& e) {
     LOG_WARN(kLog) << "store: " << e.what();
   }

@@ -16,6 +16,8 @@
 
 namespace net {
 class HttpServer;
+struct HttpRequest;
+struct HttpResponse;
 }
 namespace store {
 class Store;
@@ -34,6 +36,7 @@ class TurnService {
   void start();  // starts the worker threads
   void stop();   // stops workers and control listener; joins threads (call from the control thread)
   void reload_secrets(const std::vector<SecretConfig>& secrets);
+  void reload_oauth_keys(const std::vector<OAuthKeyConfig>& keys);
 
   // What was actually bound (ports resolved when configured as 0), for tests and the log.
   std::vector<std::string> bound_listeners() const;
@@ -43,8 +46,13 @@ class TurnService {
 
  private:
   void load_static_users();
+  void load_revocations();
   void poll_store();
   std::string health() const;
+  // The Approach 2 control API (protocols.md): POST /v1/credentials and /v1/revocations.
+  net::HttpResponse control(const net::HttpRequest& r);
+  net::HttpResponse push_credential(const std::string& body);
+  net::HttpResponse revoke(const std::string& body);
 
   boost::asio::io_context& control_;
   TurnConfig cfg_;
@@ -56,6 +64,8 @@ class TurnService {
   std::vector<uint16_t> ports_;
   std::unique_ptr<store::Store> store_;
   uint64_t users_generation_ = 0;
+  uint64_t revocations_generation_ = 0;
+  int64_t last_expiry_sweep_ = 0;
   std::unique_ptr<boost::asio::steady_timer> store_timer_;
   base::metrics::Registry metrics_;
   std::unique_ptr<net::HttpServer> http_;

@@ -41,7 +41,9 @@ Credential::Key long_term_key(uint16_t algorithm, std::string_view username, std
 Credentials::Credentials(std::string realm, std::vector<SecretConfig> secrets)
     : realm_(std::move(realm)),
       users_(std::make_shared<Users>()),
-      secrets_(std::make_shared<std::vector<SecretConfig>>(std::move(secrets))) {}
+      secrets_(std::make_shared<std::vector<SecretConfig>>(std::move(secrets))),
+      revocations_(std::make_shared<Revocations>()),
+      oauth_keys_(std::make_shared<std::vector<token::OAuthKey>>()) {}
 
 std::shared_ptr<const Credentials::Users> Credentials::users() const {
   std::lock_guard lk(mu_);
@@ -64,6 +66,63 @@ void Credentials::set_static_users(std::vector<StaticUser> list) {
   users_ = std::move(u);
 }
 
+void Credentials::put_static_user(StaticUser user) {
+  // Copy-on-write: readers keep the snapshot they hold.
+  std::lock_guard lk(mu_);
+  auto u = std::make_shared<Users>(*users_);
+  auto h = crypto::sha256({base::as_bytes(user.username), base::as_bytes(":"), base::as_bytes(realm_)});
+  u->by_hash[std::string(reinterpret_cast<const char*>(h.data()), h.size())] = user.username;
+  u->by_name[user.username] = std::move(user);
+  users_ = std::move(u);
+}
+
+void Credentials::set_revocations(Revocations r) {
+  auto p = std::make_shared<Revocations>(std::move(r));
+  std::lock_guard lk(mu_);
+  revocations_ = std::move(p);
+}
+
+void Credentials::add_revocation(const std::string& username, int64_t until_unix) {
+  std::lock_guard lk(mu_);
+  auto r = std::make_shared<Revocations>(*revocations_);
+  int64_t& until = (*r)[username];
+  until = std::max(until, until_unix);
+  revocations_ = std::move(r);
+}
+
+std::shared_ptr<const Credentials::Revocations> Credentials::revocations() const {
+  std::lock_guard lk(mu_);
+  return revocations_;
+}
+
+bool Credentials::revoked(const Revocations& r, std::string_view username, int64_t now_unix) {
+  if (r.empty()) return false;
+  auto it = r.find(std::string(username));
+  return it != r.end() && it->second > now_unix;
+}
+
+void Credentials::set_oauth_keys(std::vector<token::OAuthKey> keys) {
+  auto p = std::make_shared<std::vector<token::OAuthKey>>(std::move(keys));
+  std::lock_guard lk(mu_);
+  oauth_keys_ = std::move(p);
+}
+
+std::optional<token::OAuthKey> Credentials::oauth_key(std::string_view kid) const {
+  std::shared_ptr<const std::vector<token::OAuthKey>> keys;
+  {
+    std::lock_guard lk(mu_);
+    keys = oauth_keys_;
+  }
+  for (auto& k : *keys)
+    if (k.kid == kid) return k;
+  return std::nullopt;
+}
+
+bool Credentials::oauth_enabled() const {
+  std::lock_guard lk(mu_);
+  return !oauth_keys_->empty();
+}
+
 void Credentials::set_secrets(std::vector<SecretConfig> s) {
   auto p = std::make_shared<std::vector<SecretConfig>>(std::move(s));
   std::lock_guard lk(mu_);
@@ -84,10 +143,14 @@ CredentialStatus Credentials::resolve(std::string_view username, uint16_t algori
   out.count = 0;
   out.expires_unix = 0;
   out.ephemeral = false;
+  // A revocation refuses the USERNAME whatever kind of credential it is.
+  if (revoked(*revocations(), username, now_unix)) return CredentialStatus::Revoked;
   {
     auto u = users();
     auto it = u->by_name.find(std::string(username));
     if (it != u->by_name.end()) {
+      if (it->second.expires_unix != 0 && it->second.expires_unix <= now_unix) return CredentialStatus::Expired;
+      out.expires_unix = it->second.expires_unix;
       auto& key = out.keys[out.count++];
       if (algorithm == stun::password_algorithm::Sha256) {
         std::memcpy(key.bytes.data(), it->second.key_sha256.data(), 32);

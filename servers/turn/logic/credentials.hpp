@@ -1,7 +1,10 @@
 // Who may allocate: the long-term credential mechanism (RFC 8489 §9.2) fed by
 //  - static users from the store (`webims admin turn-user add`), keys stored, never passwords;
 //  - Solution 1 (TS 33.203 X.5.2, protocols.md): USERNAME "Tid:Texp" (or coturn's "Texp:Tid"),
-//    password = base64(HMAC(Km, USERNAME)) re-derived here from every configured key Km.
+//    password = base64(HMAC(Km, USERNAME)) re-derived here from every configured key Km;
+//  - Approach 2: credentials pushed by the eP-CSCF (static users with an expiry) and revocations,
+//    which refuse a USERNAME of any kind until a time;
+//  - Solution 2 (RFC 7635): the AS-RS keys that open ACCESS-TOKENs, by kid.
 // Thread-safe: all workers share one instance; snapshots are swapped on reload.
 #pragma once
 
@@ -17,6 +20,7 @@
 
 #include "base/bytes.hpp"
 #include "base/random.hpp"
+#include "token/oauth_token.hpp"
 #include "token/turn_credential.hpp"
 #include "turn/config.hpp"
 
@@ -26,6 +30,7 @@ struct StaticUser {
   std::string username;
   std::array<uint8_t, 16> key_md5;
   std::array<uint8_t, 32> key_sha256;
+  int64_t expires_unix = 0;  // 0: never (admin users); pushed credentials (Approach 2) expire
 };
 
 // The keys a USERNAME may have authenticated with; the request's MESSAGE-INTEGRITY decides which.
@@ -60,8 +65,23 @@ class Credentials {
   std::optional<std::string> username_for_userhash(base::Bytes userhash) const;
 
   void set_static_users(std::vector<StaticUser> users);
+  // Adds or replaces one user at once (a pushed credential), ahead of the next store reload.
+  void put_static_user(StaticUser user);
   void set_secrets(std::vector<SecretConfig> secrets);
   size_t static_user_count() const;
+
+  // Revocations: USERNAME -> refused until (Unix seconds). set_ replaces all, add_ merges one.
+  using Revocations = std::unordered_map<std::string, int64_t>;
+  void set_revocations(Revocations r);
+  void add_revocation(const std::string& username, int64_t until_unix);
+  // The current set, for checking many allocations under one lock (never null).
+  std::shared_ptr<const Revocations> revocations() const;
+  static bool revoked(const Revocations& r, std::string_view username, int64_t now_unix);
+
+  void set_oauth_keys(std::vector<token::OAuthKey> keys);
+  // The AS-RS key with that kid, if configured.
+  std::optional<token::OAuthKey> oauth_key(std::string_view kid) const;
+  bool oauth_enabled() const;
 
  private:
   struct Users {
@@ -75,6 +95,8 @@ class Credentials {
   mutable std::mutex mu_;
   std::shared_ptr<const Users> users_;
   std::shared_ptr<const std::vector<SecretConfig>> secrets_;
+  std::shared_ptr<const Revocations> revocations_;
+  std::shared_ptr<const std::vector<token::OAuthKey>> oauth_keys_;
 };
 
 // RFC 8489 §9.2.2: MD5 or SHA-256 of "username:realm:password".

@@ -6,6 +6,8 @@
 #include "base/log.hpp"
 #include "stun/attributes.hpp"
 #include "stun/channel_data.hpp"
+#include "base/encoding.hpp"
+#include "token/oauth_token.hpp"
 
 namespace turn {
 
@@ -28,7 +30,7 @@ constexpr uint16_t kKnown[] = {attr::MappedAddress, attr::Username, attr::Messag
                                attr::RequestedAddressFamily, attr::EvenPort, attr::RequestedTransport,
                                attr::DontFragment, attr::MessageIntegritySha256, attr::PasswordAlgorithm,
                                attr::Userhash, attr::XorMappedAddress, attr::ReservationToken, attr::Priority,
-                               attr::UseCandidate};
+                               attr::UseCandidate, attr::AccessToken};
 constexpr uint16_t kPasswordAlgorithms[] = {stun::password_algorithm::Md5, stun::password_algorithm::Sha256};
 
 const char* log_name = "turn";
@@ -46,7 +48,7 @@ std::string_view name(Transport t) {
 
 std::string_view name(AuthFailure r) {
   static constexpr std::string_view n[] = {"stale_nonce", "unknown_user", "expired_credential", "revoked_credential",
-                                           "bad_integrity", "wrong_credentials", "bad_request"};
+                                           "bad_integrity", "wrong_credentials", "bad_request", "bad_token"};
   return n[size_t(r)];
 }
 std::string_view name(Drop r) {
@@ -66,6 +68,7 @@ Shared::Shared(const TurnConfig& cfg, std::array<uint8_t, 32> key, std::vector<b
       quota(cfg.user_quota, cfg.total_quota),
       policy(cfg.allowed_ranges(), cfg.denied_ranges(), std::move(own)),
       nonce_key(key) {
+  credentials.set_oauth_keys(cfg.oauth_key_set());
   std::string v4 = cfg.relay_address.empty() ? default_relay_address() : cfg.relay_address;
   relay_v4 = base::IpAddress::parse(v4);
   if (!cfg.relay_address_v6.empty()) relay_v6 = base::IpAddress::parse(cfg.relay_address_v6);
@@ -196,6 +199,8 @@ void ServerLogic::send_challenge(const ClientFlow& flow, const stun::Message& re
   b.add(attr::Realm, shared_.config.realm);
   b.add(attr::Nonce, nonces_.make(flow.tuple.client.addr, now.unix_s));
   b.add_password_algorithms(kPasswordAlgorithms);
+  // RFC 7635 §6.1: where to get a token, when tokens are accepted.
+  if (shared_.credentials.oauth_enabled()) b.add(attr::ThirdPartyAuthorization, shared_.config.server_name());
   finish_and_send(flow, b, nullptr, req.has_fingerprint());
 }
 
@@ -251,6 +256,18 @@ bool ServerLogic::authenticate(const ClientFlow& flow, const stun::Message& m, c
 
   if (*realm != shared_.config.realm) return fail(AuthFailure::UnknownUser, code::Unauthorized, username.value_or(""));
 
+  const stun::Attribute* access_token = m.find(attr::AccessToken);
+  auto on_token_allocation = [&] {
+    auto it = by_tuple_.find(flow.tuple);
+    return it != by_tuple_.end() && slots_[it->second]->oauth && slots_[it->second]->username == *username;
+  };
+  if (username && (access_token || on_token_allocation()) && shared_.credentials.oauth_enabled()) {
+    auto why = authenticate_oauth(flow, m, now, *username, access_token, out);
+    if (!why) return true;
+    return fail(*why, *why == AuthFailure::BadRequest ? code::BadRequest : code::Unauthorized, *username);
+  }
+  if (access_token) return fail(AuthFailure::BadToken, code::Unauthorized, username.value_or("<userhash>"));
+
   if (!username) {
     auto u = shared_.credentials.username_for_userhash(userhash->value);
     if (!u) return fail(AuthFailure::UnknownUser, code::Unauthorized, "<userhash>");
@@ -275,10 +292,58 @@ bool ServerLogic::authenticate(const ClientFlow& flow, const stun::Message& m, c
       out.key = cred.keys[i];
       out.expires_unix = cred.expires_unix;
       out.fingerprint = m.has_fingerprint();
+      out.quota_key = std::string(out.username);
       return true;
     }
   }
   return fail(AuthFailure::BadIntegrity, code::Unauthorized, out.username);
+}
+
+std::optional<AuthFailure> ServerLogic::authenticate_oauth(const ClientFlow& flow, const stun::Message& m,
+                                                           const base::Now& now, std::string_view kid,
+                                                           const stun::Attribute* token, Auth& out) {
+  out.username = kid;
+  out.oauth = true;
+  out.sha256_integrity = m.message_integrity_sha256() != nullptr;
+  out.fingerprint = m.has_fingerprint();
+  auto verify = [&](const Credential::Key& k) {
+    base::Bytes key(k.bytes.data(), k.len);
+    return out.sha256_integrity ? stun::verify_message_integrity_sha256(m, key) : stun::verify_message_integrity(m, key);
+  };
+  if (Credentials::revoked(*shared_.credentials.revocations(), kid, now.unix_s)) return AuthFailure::RevokedCredential;
+  if (!token) {
+    // A later request on the token's allocation may leave the token out: its mac_key is known.
+    auto it = by_tuple_.find(flow.tuple);
+    if (it == by_tuple_.end() || !slots_[it->second]->oauth || slots_[it->second]->username != kid)
+      return AuthFailure::UnknownUser;
+    const Allocation& a = *slots_[it->second];
+    if (!verify(a.oauth_key)) return AuthFailure::BadIntegrity;
+    out.key = a.oauth_key;
+    out.expires_unix = a.credential_expires_unix;
+    out.quota_key = a.quota_key;
+    return std::nullopt;
+  }
+  auto key = shared_.credentials.oauth_key(kid);
+  if (!key) return AuthFailure::UnknownUser;
+  auto t = token::decode_oauth_token(*key, shared_.config.server_name(), token->value);
+  if (!t) {
+    LOG_DEBUG(log_name) << "ACCESS-TOKEN under kid \"" << kid << "\" refused: " << token::to_string(t.error());
+    return AuthFailure::BadToken;
+  }
+  // 20 bytes: HMAC-SHA1 MESSAGE-INTEGRITY (what coturn accepts); 32: MESSAGE-INTEGRITY-SHA256.
+  if (t->mac_key.size() != 20 && t->mac_key.size() != 32) return AuthFailure::BadToken;
+  // Tokens must expire; one from the future (beyond clock skew) was not made by a sane AS.
+  constexpr int64_t kSkew = 60;
+  if (t->lifetime == 0 || t->seconds() > now.unix_s + kSkew) return AuthFailure::BadToken;
+  int64_t expires = *t->expires_unix();
+  if (expires < now.unix_s) return AuthFailure::ExpiredCredential;
+  std::memcpy(out.key.bytes.data(), t->mac_key.data(), t->mac_key.size());
+  out.key.len = uint8_t(t->mac_key.size());
+  if (!verify(out.key)) return AuthFailure::BadIntegrity;
+  out.expires_unix = expires;
+  // Quotas count per token (its nonce), not per kid, which every client of the WAF shares.
+  out.quota_key = std::string(kid) + "#" + base::base64_encode(token->value.subspan(2, token::kOAuthNonceSize));
+  return std::nullopt;
 }
 
 Allocation* ServerLogic::allocation_for(const ClientFlow& flow, const stun::Message& m, const Auth& auth) {
@@ -289,7 +354,10 @@ Allocation* ServerLogic::allocation_for(const ClientFlow& flow, const stun::Mess
   }
   Allocation* a = slots_[it->second].get();
   // RFC 8656 §5: later requests on an allocation must use the credential that created it.
-  if (a->username != auth.username) {
+  bool same = a->username == auth.username && a->oauth == auth.oauth &&
+              (!a->oauth || (a->oauth_key.len == auth.key.len &&
+                             std::memcmp(a->oauth_key.bytes.data(), auth.key.bytes.data(), auth.key.len) == 0));
+  if (!same) {
     Stats::inc(stats_.auth_failures[size_t(AuthFailure::WrongCredentials)]);
     send_error(flow, m, code::WrongCredentials, {}, &auth);
     return nullptr;
@@ -378,7 +446,7 @@ void ServerLogic::handle_allocate(const ClientFlow& flow, const stun::Message& m
   if ((family == base::Family::V4 && !advertised_v4) || (family == base::Family::V6 && !advertised_v6))
     return send_error(flow, m, code::AddressFamilyNotSupported, {}, &auth);
 
-  if (!shared_.quota.acquire(auth.username)) {
+  if (!shared_.quota.acquire(auth.quota_key)) {
     LOG_INFO(log_name) << "allocation quota reached for \"" << auth.username << "\"";
     return send_error(flow, m, code::AllocationQuotaReached, {}, &auth);
   }
@@ -396,14 +464,17 @@ void ServerLogic::handle_allocate(const ClientFlow& flow, const stun::Message& m
   auto a = std::make_unique<Allocation>();
   a->flow = flow;
   a->username = std::string(auth.username);
+  a->quota_key = auth.quota_key;
   a->credential_expires_unix = auth.expires_unix;
+  a->oauth = auth.oauth;
+  if (auth.oauth) a->oauth_key = auth.key;
   a->allocate_tid = m.transaction_id();
   a->slot = slot;
   a->generation = ++generations_[slot];
 
   auto release_slot = [&] {
     free_slots_.push_back(slot);
-    shared_.quota.release(auth.username);
+    shared_.quota.release(auth.quota_key);
   };
 
   Io::RelayRequest req;
@@ -694,7 +765,7 @@ void ServerLogic::teardown(Allocation& a, Teardown why) {
                      << a.flow.tuple.client.to_string() << " ended: " << name(why);
   for (auto& r : a.relays)
     if (r.open) io_.close_relay(r.handle);
-  shared_.quota.release(a.username);
+  shared_.quota.release(a.quota_key);
   Stats::inc(stats_.allocations_deleted[size_t(why)]);
   stats_.allocations.store(stats_.allocations.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   ClientFlow flow = a.flow;
@@ -714,9 +785,14 @@ void ServerLogic::on_client_closed(const FiveTuple& t, const base::Now&) {
 }
 
 void ServerLogic::on_timer(const base::Now& now) {
+  auto revoked = shared_.credentials.revocations();  // one snapshot for the whole sweep
   for (auto& s : slots_) {
     if (!s) continue;
     Allocation& a = *s;
+    if (Credentials::revoked(*revoked, a.username, now.unix_s)) {
+      teardown(a, Teardown::CredentialRevoked);
+      continue;
+    }
     if (a.credential_expires_unix != 0 && a.credential_expires_unix < now.unix_s) {
       teardown(a, Teardown::CredentialExpired);
       continue;

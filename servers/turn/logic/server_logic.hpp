@@ -106,7 +106,10 @@ struct RelaySocket {
 struct Allocation {
   ClientFlow flow;
   std::string username;
-  int64_t credential_expires_unix = 0;  // Solution 1 Texp; 0 = none
+  std::string quota_key;                // username, or kid + token nonce for RFC 7635 tokens
+  int64_t credential_expires_unix = 0;  // Solution 1 Texp, pushed credential or token expiry; 0 = none
+  bool oauth = false;                   // made with an RFC 7635 token: later requests need its mac_key
+  Credential::Key oauth_key{};
   base::SteadyTime expires;
   std::array<RelaySocket, 2> relays;  // index = the tag's relay index; [1] only in dual allocations
   std::optional<uint64_t> reservation_token;
@@ -151,6 +154,8 @@ class ServerLogic {
     bool sha256_integrity = false;
     bool fingerprint = false;
     int64_t expires_unix = 0;
+    bool oauth = false;
+    std::string quota_key;
   };
 
   void handle_request(const ClientFlow& flow, const stun::Message& m, const base::Now& now);
@@ -164,6 +169,10 @@ class ServerLogic {
 
   // Authenticates `m`; on failure sends the answer (401/438/400) itself and returns false.
   bool authenticate(const ClientFlow& flow, const stun::Message& m, const base::Now& now, Auth& out);
+  // RFC 7635: USERNAME = kid, ACCESS-TOKEN opened with that AS-RS key, MESSAGE-INTEGRITY keyed with
+  // its mac_key. Without ACCESS-TOKEN, only on the allocation the token made (its mac_key is kept).
+  std::optional<AuthFailure> authenticate_oauth(const ClientFlow& flow, const stun::Message& m, const base::Now& now,
+                                                std::string_view kid, const stun::Attribute* token, Auth& out);
   // The allocation of an authenticated non-Allocate request, or the 437/441 answer.
   Allocation* allocation_for(const ClientFlow& flow, const stun::Message& m, const Auth& auth);
 

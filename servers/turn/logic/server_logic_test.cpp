@@ -12,6 +12,7 @@
 #include "base/log.hpp"
 #include "crypto/hash.hpp"
 #include "stun/channel_data.hpp"
+#include "token/oauth_token.hpp"
 
 using namespace turn;
 using namespace std::chrono_literals;
@@ -84,8 +85,16 @@ struct Client {
   base::SeededRandom rnd{7};
   std::vector<uint8_t> buf = std::vector<uint8_t>(4096);
   stun::TransactionId last_tid{};
+  std::vector<uint8_t> access_token;  // RFC 7635: sent as ACCESS-TOKEN when set
+  std::vector<uint8_t> mac_key;       // and then MESSAGE-INTEGRITY is keyed with it
 
-  Credential::Key key() const { return long_term_key(algorithm, username, realm, password); }
+  Credential::Key key() const {
+    if (mac_key.empty()) return long_term_key(algorithm, username, realm, password);
+    Credential::Key k{};
+    std::memcpy(k.bytes.data(), mac_key.data(), mac_key.size());
+    k.len = uint8_t(mac_key.size());
+    return k;
+  }
 
   template <class F>
   base::Bytes build(Method m, Class c, bool auth, F&& attrs, const stun::TransactionId* tid = nullptr) {
@@ -102,6 +111,7 @@ struct Client {
         b.add_password_algorithms(algs);
         b.add_password_algorithm(algorithm);
       }
+      if (!access_token.empty()) b.add(attr::AccessToken, base::Bytes(access_token.data(), access_token.size()));
       auto k = key();
       if (sha256_integrity) b.add_message_integrity_sha256(base::Bytes(k.bytes.data(), k.len));
       else b.add_message_integrity(base::Bytes(k.bytes.data(), k.len));
@@ -788,4 +798,216 @@ TEST_F(TurnLogicTest, ReservedIpv6PortIsAdvertisedAsIpv6) {
   });
   ASSERT_EQ(r2.cls(), Class::SuccessResponse) << error_of(r2);
   EXPECT_EQ(r2.xor_address(attr::XorRelayedAddress)->addr.to_string(), "2001:db8::10");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Solution 2: RFC 7635 third-party authorization
+
+namespace {
+
+token::OAuthKey oauth_key(std::string kid = "north", uint8_t fill = 0x41) {
+  return {std::move(kid), std::vector<uint8_t>(32, fill), token::OAuthAlg::A256GCM};
+}
+
+void use_token(Client& c, const token::OAuthKey& key, std::string_view server_name, int64_t issued, uint32_t lifetime,
+               size_t mac_size = 20) {
+  base::SeededRandom r(uint64_t(issued) * 1000003u + c.flow.tuple.client.port);
+  token::OAuthToken t;
+  t.mac_key.resize(mac_size);
+  r.fill(t.mac_key);
+  t.timestamp = uint64_t(issued) << 16 | 0x1234;
+  t.lifetime = lifetime;
+  c.username = key.kid;
+  c.mac_key = t.mac_key;
+  c.access_token = *token::encode_oauth_token(key, server_name, t, r);
+}
+
+void set_oauth(TurnConfig& cfg, const std::vector<token::OAuthKey>& keys) {
+  cfg.oauth_keys.clear();
+  for (auto& k : keys) cfg.oauth_keys.push_back({k.kid, base::base64_encode(k.key), std::string(token::name(k.alg))});
+}
+
+}  // namespace
+
+TEST_F(TurnLogicTest, OAuthChallengeNamesTheServerOnlyWhenKeysAreConfigured) {
+  start();
+  Client c = solution1_client("198.51.100.1:40001");
+  auto r = roundtrip(c, c.build(Method::Allocate, Class::Request, false, [](stun::Builder& b) { b.add_requested_transport(17); }));
+  EXPECT_FALSE(r.has(attr::ThirdPartyAuthorization));
+  set_oauth(cfg, {oauth_key()});
+  start();
+  r = roundtrip(c, c.build(Method::Allocate, Class::Request, false, [](stun::Builder& b) { b.add_requested_transport(17); }));
+  EXPECT_EQ(r.string(attr::ThirdPartyAuthorization), "example.org");  // default: the realm, as coturn
+  cfg.oauth_server_name = "turn.example.org";
+  start();
+  r = roundtrip(c, c.build(Method::Allocate, Class::Request, false, [](stun::Builder& b) { b.add_requested_transport(17); }));
+  EXPECT_EQ(r.string(attr::ThirdPartyAuthorization), "turn.example.org");
+}
+
+TEST_F(TurnLogicTest, OAuthTokenAllocatesAndKeysEveryAnswerWithMacKey) {
+  set_oauth(cfg, {oauth_key()});
+  cfg.oauth_server_name = "turn.example.org";
+  start();
+  Client c;
+  c.flow = udp_flow("198.51.100.1:40001");
+  use_token(c, oauth_key(), "turn.example.org", kT0 - 10, 600);
+  auto r = allocate(c);
+  ASSERT_EQ(r.cls(), Class::SuccessResponse) << error_of(r);
+  EXPECT_TRUE(integrity_ok(r, c));
+  EXPECT_EQ(logic->find(c.flow.tuple)->username, "north");
+  EXPECT_EQ(logic->find(c.flow.tuple)->credential_expires_unix, kT0 + 590);
+  // Later requests: with the token, or without it on the allocation it made (mac_key kept).
+  EXPECT_EQ(request(c, Method::CreatePermission, [](stun::Builder& b) { b.add_xor_address(attr::XorPeerAddress, kPeer); }).cls(),
+            Class::SuccessResponse);
+  c.access_token.clear();
+  r = request(c, Method::Refresh, [](stun::Builder&) {});
+  EXPECT_EQ(r.cls(), Class::SuccessResponse) << error_of(r);
+  EXPECT_TRUE(integrity_ok(r, c));
+  // MESSAGE-INTEGRITY-SHA256 with a 32-byte mac_key.
+  Client d;
+  d.flow = udp_flow("198.51.100.1:40002");
+  d.sha256_integrity = true;
+  use_token(d, oauth_key(), "turn.example.org", kT0, 600, 32);
+  r = allocate(d);
+  ASSERT_EQ(r.cls(), Class::SuccessResponse) << error_of(r);
+  EXPECT_TRUE(r.message_integrity_sha256());
+  EXPECT_TRUE(integrity_ok(r, d));
+}
+
+TEST_F(TurnLogicTest, OAuthBadTokensGet401) {
+  set_oauth(cfg, {oauth_key()});
+  start();
+  auto attempt = [&](const char* addr, auto&& prepare) {
+    Client c;
+    c.flow = udp_flow(addr);
+    use_token(c, oauth_key(), "example.org", kT0, 600);
+    prepare(c);
+    return error_of(allocate(c));
+  };
+  EXPECT_EQ(attempt("198.51.100.1:1", [](Client& c) { c.access_token[20] ^= 1; }), 401);             // tampered
+  EXPECT_EQ(attempt("198.51.100.1:2", [](Client& c) { c.access_token.resize(30); }), 401);           // truncated
+  EXPECT_EQ(attempt("198.51.100.1:3", [&](Client& c) { use_token(c, oauth_key("north", 0x42), "example.org", kT0, 600); }),
+            401);                                                                                      // other key, same kid
+  EXPECT_EQ(attempt("198.51.100.1:4", [&](Client& c) { use_token(c, oauth_key(), "other.org", kT0, 600); }), 401);  // AAD
+  EXPECT_EQ(attempt("198.51.100.1:5", [](Client& c) { c.username = "south"; }), 401);                // unknown kid
+  EXPECT_EQ(attempt("198.51.100.1:6", [](Client& c) { c.mac_key[0] ^= 1; }), 401);                   // not the mac_key
+  EXPECT_EQ(attempt("198.51.100.1:7", [&](Client& c) { use_token(c, oauth_key(), "example.org", kT0 - 700, 600); }),
+            401);                                                                                      // expired
+  EXPECT_EQ(attempt("198.51.100.1:8", [&](Client& c) { use_token(c, oauth_key(), "example.org", kT0, 0); }), 401);  // no lifetime
+  EXPECT_EQ(attempt("198.51.100.1:9", [&](Client& c) { use_token(c, oauth_key(), "example.org", kT0 + 3600, 600); }),
+            401);                                                                                      // from the future
+  EXPECT_EQ(attempt("198.51.100.1:10", [&](Client& c) { use_token(c, oauth_key(), "example.org", kT0, 600, 16); }),
+            401);                                                                                      // odd mac_key size
+  auto& s = logic->stats();
+  EXPECT_EQ(s.auth_failures[size_t(AuthFailure::BadToken)].load(), 7u);
+  EXPECT_EQ(s.auth_failures[size_t(AuthFailure::UnknownUser)].load(), 1u);
+  EXPECT_EQ(s.auth_failures[size_t(AuthFailure::BadIntegrity)].load(), 1u);
+  EXPECT_EQ(s.auth_failures[size_t(AuthFailure::ExpiredCredential)].load(), 1u);
+  EXPECT_EQ(logic->allocation_count(), 0u);
+}
+
+TEST_F(TurnLogicTest, OAuthTokenIgnoredWhenNoKeysAreConfigured) {
+  start();
+  Client c;
+  c.flow = udp_flow("198.51.100.1:40001");
+  use_token(c, oauth_key(), "example.org", kT0, 600);
+  EXPECT_EQ(error_of(allocate(c)), 401);
+  EXPECT_EQ(logic->stats().auth_failures[size_t(AuthFailure::BadToken)].load(), 1u);
+}
+
+TEST_F(TurnLogicTest, OAuthKeyRotationAndTokenLifetimeHoldsForTheWholeAllocation) {
+  set_oauth(cfg, {oauth_key("old", 0x01), oauth_key("new", 0x02)});
+  start();
+  Client a, b;
+  a.flow = udp_flow("198.51.100.1:40001");
+  b.flow = udp_flow("198.51.100.1:40002");
+  use_token(a, oauth_key("old", 0x01), "example.org", kT0, 120);
+  use_token(b, oauth_key("new", 0x02), "example.org", kT0, 3600);
+  ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
+  ASSERT_EQ(allocate(b).cls(), Class::SuccessResponse);
+  // Another token under the same kid cannot drive `a`'s allocation (441, not a takeover).
+  Client intruder = a;
+  use_token(intruder, oauth_key("old", 0x01), "example.org", kT0 + 1, 600);
+  EXPECT_EQ(error_of(request(intruder, Method::Refresh, [](stun::Builder&) {})), 441);
+  // The token's lifetime ends the allocation even though the allocation's own lifetime would not.
+  advance(121s);
+  EXPECT_EQ(error_of(request(a, Method::Refresh, [](stun::Builder&) {})), 401);
+  logic->on_timer(now());
+  EXPECT_EQ(logic->allocation_count(), 1u);
+  EXPECT_EQ(logic->stats().allocations_deleted[size_t(Teardown::CredentialExpired)].load(), 1u);
+  // Retiring a key refuses its tokens.
+  shared->credentials.set_oauth_keys({oauth_key("new", 0x02)});
+  Client c;
+  c.flow = udp_flow("198.51.100.1:40003");
+  use_token(c, oauth_key("old", 0x01), "example.org", kT0 + 121, 600);
+  EXPECT_EQ(error_of(allocate(c)), 401);
+}
+
+TEST_F(TurnLogicTest, OAuthQuotaCountsPerTokenNotPerKid) {
+  set_oauth(cfg, {oauth_key()});
+  cfg.user_quota = 1;
+  start();
+  for (int i = 0; i < 3; ++i) {
+    Client c;
+    c.flow = udp_flow(("198.51.100.1:" + std::to_string(41000 + i)).c_str());
+    use_token(c, oauth_key(), "example.org", kT0 + i, 600);
+    EXPECT_EQ(allocate(c).cls(), Class::SuccessResponse) << i;
+  }
+  EXPECT_EQ(logic->allocation_count(), 3u);
+  logic->shutdown();
+  EXPECT_EQ(shared->quota.total(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Approach 2: pushed credentials and revocations
+
+TEST_F(TurnLogicTest, PushedCredentialWorksUntilItsExpiryAndTheAllocationEndsWithIt) {
+  start();
+  auto user = [&](const std::string& name, const std::string& pw, int64_t expires) {
+    StaticUser u{name, {}, {}, expires};
+    auto k5 = long_term_key(stun::password_algorithm::Md5, name, "example.org", pw);
+    auto k256 = long_term_key(stun::password_algorithm::Sha256, name, "example.org", pw);
+    std::memcpy(u.key_md5.data(), k5.bytes.data(), 16);
+    std::memcpy(u.key_sha256.data(), k256.bytes.data(), 32);
+    return u;
+  };
+  shared->credentials.put_static_user(user("wic-1", "pushed-pw", kT0 + 60));
+  Client c;
+  c.flow = udp_flow("198.51.100.1:40001");
+  c.username = "wic-1";
+  c.password = "pushed-pw";
+  ASSERT_EQ(allocate(c).cls(), Class::SuccessResponse);
+  advance(61s);
+  logic->on_timer(now());
+  EXPECT_EQ(logic->allocation_count(), 0u);
+  EXPECT_EQ(logic->stats().allocations_deleted[size_t(Teardown::CredentialExpired)].load(), 1u);
+  Client again = c;
+  again.flow = udp_flow("198.51.100.1:40002");
+  EXPECT_EQ(error_of(allocate(again)), 401);
+  EXPECT_EQ(logic->stats().auth_failures[size_t(AuthFailure::ExpiredCredential)].load(), 1u);
+}
+
+TEST_F(TurnLogicTest, RevocationTearsDownLiveAllocationsOfEveryKindAndRefusesNewOnes) {
+  start();
+  Client s1 = solution1_client("198.51.100.1:40001");
+  ASSERT_EQ(allocate(s1).cls(), Class::SuccessResponse);
+  Client other = solution1_client("198.51.100.1:40002", 3600, "BBECAwQFBgcICQoLDA0ODw");
+  ASSERT_EQ(allocate(other).cls(), Class::SuccessResponse);
+  shared->credentials.add_revocation(s1.username, kT0 + 3600);
+  logic->on_timer(now());
+  EXPECT_EQ(logic->allocation_count(), 1u);  // only the revoked one
+  EXPECT_FALSE(logic->find(s1.flow.tuple));
+  EXPECT_TRUE(logic->find(other.flow.tuple));
+  EXPECT_EQ(logic->stats().allocations_deleted[size_t(Teardown::CredentialRevoked)].load(), 1u);
+  Client again = s1;
+  again.flow = udp_flow("198.51.100.1:40003");
+  EXPECT_EQ(error_of(allocate(again)), 401);
+  EXPECT_EQ(logic->stats().auth_failures[size_t(AuthFailure::RevokedCredential)].load(), 1u);
+  // After `until` the name is usable again (a revocation is not forever).
+  advance(3601s);
+  Client later = solution1_client("198.51.100.1:40004", 7200);
+  later.username = s1.username.substr(0, s1.username.find(':')) + ":" + std::to_string(kT0 + 7200);
+  later.password = ephemeral_password(cfg.secrets[0], later.username);
+  shared->credentials.add_revocation(s1.username, kT0 + 3600);
+  EXPECT_EQ(allocate(later).cls(), Class::SuccessResponse);
 }

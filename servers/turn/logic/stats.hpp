@@ -10,7 +10,8 @@
 namespace turn {
 
 enum class AuthFailure : uint8_t {
-  StaleNonce, UnknownUser, ExpiredCredential, RevokedCredential, BadIntegrity, WrongCredentials, BadRequest, Count
+  StaleNonce, UnknownUser, ExpiredCredential, RevokedCredential, BadIntegrity, WrongCredentials, BadRequest, BadToken,
+  Count
 };
 enum class Drop : uint8_t {
   Malformed, NoAllocation, NoPermission, NoChannel, RateLimited, PeerDenied, Count
