@@ -126,7 +126,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       try {
         set_tls_peer_name(tls_->native_handle(), url_.host);
       } catch (const std::exception& e) {
-        return finish(base::fail(std::string(e.what())));
+        // Still never from inside http_request.
+        return asio::post(io_, [self = shared_from_this(), why = std::string(e.what())] { self->finish(base::fail(why)); });
       }
     } else {
       plain_.emplace(io_);

@@ -96,7 +96,15 @@ void PcscfConfig::validate() const {
     errs.push_back("[pcscf] token_introspection_url needs token_introspection_secret (or _file)");
   if (token_max_skew.count() < 0) errs.push_back("[pcscf] token_max_skew is negative");
   for (auto& u : turn_push_urls) {
-    bool loopback = u.rfind("http://127.", 0) == 0 || u.rfind("http://[::1]", 0) == 0 || u.rfind("http://localhost", 0) == 0;
+    std::string host;
+    if (u.rfind("http://", 0) == 0) {
+      host = u.substr(7);
+      host = host.substr(0, host.find('/'));
+      if (host.rfind("[::1]", 0) == 0) host = "::1";
+      else host = host.substr(0, host.find(':'));
+    }
+    bool loopback = host == "localhost" || host == "::1" || (host.rfind("127.", 0) == 0 &&
+                    host.find_first_not_of("0123456789.") == std::string::npos);
     if (u.rfind("https://", 0) != 0 && !loopback)
       errs.push_back("[pcscf] turn_push_urls: \"" + u + "\" must be https://, or http:// on a loopback address");
   }

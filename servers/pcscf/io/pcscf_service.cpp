@@ -146,6 +146,16 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
   }
   s.sip_host_port = host.find(':') != std::string::npos && host.front() != '[' ? host : host + ":" + std::to_string(bound->port);
   logic_ = std::make_unique<PcscfLogic>(s, static_cast<PcscfIo&>(*this), random_);
+  if (s.turn_push.push) {
+    TurnPushOptions po;
+    po.base_urls = cfg.turn_push_urls;
+    po.bearer_token = cfg.turn_push_token;
+    po.attempts = cfg.turn_push_attempts;
+    po.tls = http_tls_;
+    turn_push_ = std::make_unique<TurnPusher>(io, std::move(po));
+    LOG_INFO(kLog) << "Approach 2: TURN credentials pushed to " << cfg.turn_push_urls.size() << " control API(s)"
+                   << (s.turn_push.revoke ? ", revoked on deregistration and connection close" : "");
+  }
   if (static_keys) logic_->set_verify_keys(std::move(*static_keys));
 
   net::WsServerOptions wo;
@@ -180,6 +190,14 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
     m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "malformed"}}, double(st.refused_malformed));
     m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "token"}}, double(st.refused_token));
     m.counter("webims_pcscf_refused_total", "Requests refused, by reason", {{"reason", "flow_failed"}}, double(st.flow_failed));
+    m.counter("webims_pcscf_token_registrations_total", "REGISTERs with a valid token forwarded with TNA", {},
+              double(st.token_registrations));
+    m.counter("webims_pcscf_token_unavailable_total", "Bearer REGISTERs answered 503 (keys or introspection unreachable)",
+              {}, double(st.token_unavailable));
+    m.counter("webims_pcscf_jwks_fetches_total", "JWKS fetches started", {}, double(st.jwks_fetches));
+    m.counter("webims_pcscf_jwks_fetch_failures_total", "JWKS fetches that failed", {}, double(st.jwks_fetch_failures));
+    m.counter("webims_pcscf_turn_pushes_total", "TURN credentials pushed (Approach 2)", {}, double(st.turn_pushes));
+    m.counter("webims_pcscf_turn_revocations_total", "TURN credentials revoked (Approach 2)", {}, double(st.turn_revocations));
     m.counter("webims_pcscf_forwarded_total", "Requests forwarded", {}, double(ps.forwarded));
     m.counter("webims_pcscf_timeouts_total", "Forwarded requests that timed out", {}, double(ps.timeouts));
     m.gauge("webims_pcscf_transactions", "Proxy transactions in progress", {}, double(logic_->proxy_stats().forwarded ? 0 : 0));
@@ -285,59 +303,11 @@ void PcscfService::introspect(uint64_t request, const std::string& token) {
 }
 
 void PcscfService::push_turn_credential(const std::string& username, const std::string& password, int64_t expires_unix) {
-  nlohmann::json j{{"username", username}, {"password", password}, {"expires", expires_unix}};
-  post_to_turn("/v1/credentials", j.dump(), "push of TURN credential " + username);
+  if (turn_push_) turn_push_->push(username, password, expires_unix);
 }
 
 void PcscfService::revoke_turn_credential(const std::string& username, int64_t until_unix) {
-  nlohmann::json j{{"username", username}, {"until", until_unix}};
-  post_to_turn("/v1/revocations", j.dump(), "revocation of TURN credential " + username);
-}
-
-void PcscfService::post_to_turn(const std::string& path, const std::string& body, const std::string& what) {
-  struct Attempt : std::enable_shared_from_this<Attempt> {
-    PcscfService* self;
-    std::shared_ptr<bool> alive;
-    net::HttpClientRequest req;
-    std::string what;
-    int left;
-    boost::asio::steady_timer retry;
-    Attempt(PcscfService* s, net::HttpClientRequest r, std::string w, int n)
-        : self(s), alive(s->alive_), req(std::move(r)), what(std::move(w)), left(n), retry(s->io_) {}
-    void run() {
-      --left;
-      net::HttpClientOptions o;
-      o.tls = self->http_tls_;
-      o.timeout = std::chrono::seconds(5);
-      o.max_body_bytes = 16 * 1024;
-      net::http_request(self->io_, req, o, [me = shared_from_this()](base::Result<net::HttpClientResponse, std::string> r) {
-        if (!*me->alive) return;
-        std::string why;
-        if (!r) why = r.error();  // names the host and the cause; never the body or the token
-        else if (r->status < 200 || r->status > 299) why = "answered " + std::to_string(r->status);
-        if (why.empty()) return;
-        if (me->left <= 0) {
-          LOG_ERROR(kLog) << me->what << " to " << me->req.url << " failed, giving up: " << why;
-          return;
-        }
-        LOG_WARN(kLog) << me->what << " to " << me->req.url << " failed (" << why << "); retrying";
-        me->retry.expires_after(std::chrono::seconds(1));
-        me->retry.async_wait([me](boost::system::error_code ec) {
-          if (!ec && *me->alive) me->run();
-        });
-      });
-    }
-  };
-  for (const auto& base_url : cfg_.turn_push_urls) {
-    net::HttpClientRequest req;
-    req.method = "POST";
-    std::string url = base_url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    req.url = url + path;
-    req.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + cfg_.turn_push_token}};
-    req.body = body;
-    std::make_shared<Attempt>(this, std::move(req), what, cfg_.turn_push_attempts)->run();
-  }
+  if (turn_push_) turn_push_->revoke(username, until_unix);
 }
 
 void PcscfService::purge_turn_credentials() {
@@ -369,6 +339,7 @@ void PcscfService::stop() {
   if (stopped_) return;
   stopped_ = true;
   *alive_ = false;
+  turn_push_.reset();
   timer_.cancel();
   purge_timer_.cancel();
   wwsf_timer_.cancel();

@@ -16,6 +16,7 @@
 #include "common/common_config.hpp"
 #include "crypto/random.hpp"
 #include "pcscf/config.hpp"
+#include "pcscf/io/turn_push.hpp"
 #include "pcscf/logic/pcscf_logic.hpp"
 #include "token/turn_credential.hpp"
 
@@ -55,8 +56,6 @@ class PcscfService final : private PcscfIo {
   void introspect(uint64_t request, const std::string& token) override;
   void push_turn_credential(const std::string& username, const std::string& password, int64_t expires_unix) override;
   void revoke_turn_credential(const std::string& username, int64_t until_unix) override;
-  // One POST to every TURN control API, each retried up to turn_push_attempts times.
-  void post_to_turn(const std::string& path, const std::string& body, const std::string& what);
   // Reloads the WWSF table when the store says it changed; again every 2 s.
   void poll_wwsfs();
   void schedule();
@@ -77,6 +76,7 @@ class PcscfService final : private PcscfIo {
   boost::asio::steady_timer wwsf_timer_;
   std::optional<uint64_t> wwsfs_generation_;
   std::shared_ptr<boost::asio::ssl::context> http_tls_;  // trust for the WAF and TURN control APIs
+  std::unique_ptr<TurnPusher> turn_push_;                 // Approach 2; none without turn_push_urls
   // Completions of HTTP calls check it: false once stopped (the service may be gone).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   base::metrics::Registry metrics_;

@@ -224,6 +224,8 @@ void PcscfLogic::handle_bearer(const sip::Hop& from, uint64_t connection, sip::M
 
 bool PcscfLogic::may_fetch_jwks(const base::Now& now) const {
   if (!settings_.token.jwks_fetch || jwks_in_flight_) return false;
+  // No keys at all yet (the WAF started after us): every waiting REGISTER may try, one fetch at a time.
+  if (!keys_loaded_) return true;
   return !jwks_started_ || now.steady - *jwks_started_ >= std::chrono::seconds(settings_.token.jwks_refetch_interval_s);
 }
 
