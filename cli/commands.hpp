@@ -12,6 +12,7 @@ int cmd_pcscf(std::vector<std::string> args);
 int cmd_core(std::vector<std::string> args);
 int cmd_admin(std::vector<std::string> args);
 int cmd_wic(std::vector<std::string> args);
+int cmd_waf(std::vector<std::string> args);
 int cmd_wwsf(std::vector<std::string> args);
 
 // Shared option parsing: removes `--name VALUE` / `--name=VALUE` from args.

@@ -13,6 +13,7 @@ void Config::describe(base::config::Binder& b, const std::vector<Section>& only)
   if (want(Section::Turn)) turn.describe(b);
   if (want(Section::Pcscf)) pcscf.describe(b);
   if (want(Section::Core)) core.describe(b);
+  if (want(Section::Waf)) waf.describe(b);
   if (want(Section::Wwsf)) wwsf.describe(b);
 }
 

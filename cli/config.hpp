@@ -9,11 +9,12 @@
 #include "core/config.hpp"
 #include "pcscf/config.hpp"
 #include "turn/config.hpp"
+#include "waf/config.hpp"
 #include "wwsf/config.hpp"
 
 namespace cli {
 
-enum class Section { Log, Store, Tls, Turn, Pcscf, Core, Wwsf };
+enum class Section { Log, Store, Tls, Turn, Pcscf, Core, Wwsf, Waf };
 
 struct Config {
   servers::LogConfig log;
@@ -22,6 +23,7 @@ struct Config {
   turn::TurnConfig turn;
   pcscf::PcscfConfig pcscf;
   core::CoreConfig core;
+  waf::WafConfig waf;
   wwsf::WwsfConfig wwsf;
 
   // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.

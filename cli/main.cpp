@@ -18,6 +18,7 @@ servers (run in the foreground; SIGTERM or Ctrl-C stops them cleanly):
   all      every component in one process, zero configuration (the self-contained deployment)
   pcscf    eP-CSCF: SIP over secure WebSocket for WICs, in front of an IMS core
   core     IMS core: I-/S-CSCF registrar (Digest, IMS AKA) and router, HSS in the store
+  waf      WAF: OAuth 2.0 authorization server for IMS access tokens and RFC 7635 TURN tokens
   turn     TURN server (RFC 8656) with long-term and eP-CSCF provisioned (Solution 1) credentials
   wwsf     WWSF: the WIC app over HTTPS, web accounts, identity linking, guest pool, tokens from the WAF
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     if (cmd == "core") return cli::cmd_core(args);
     if (cmd == "admin") return cli::cmd_admin(args);
     if (cmd == "wic") return cli::cmd_wic(args);
+    if (cmd == "waf") return cli::cmd_waf(args);
     if (cmd == "wwsf") return cli::cmd_wwsf(args);
   } catch (const base::config::Error& e) {
     std::fprintf(stderr, "webims %s: %s\n", cmd.c_str(), e.what());
