@@ -1,5 +1,7 @@
 // `webims admin`: provisioning of the store. Writes go through the same Store the servers read,
 // so a running server sees them within seconds.
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include "base/clock.hpp"
 #include "base/encoding.hpp"
 #include "core/logic/identity.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 #include "local_secrets.hpp"
 #include "store/store.hpp"
@@ -36,6 +39,26 @@ const char* kHelp = R"(usage: webims admin [--config FILE] <object> <action> ...
                      the subscription and its registrations (no secrets)
   subscriber remove IMPI
                      with its IMPUs and registrations
+  subscriber allow-wwsf IMPI (ID... | --none)
+                     replace the WWSFs that may register the subscription with TNA (scenario 2)
+  wwsf add ID [--pool-pattern '*@socialnet.example']
+                     a WWSF known to the operator (ID: its host name, the token's `wwsf` claim and
+                     the `authorization-entity` of TNA); with a pool (scenario 3) of IMPIs matching
+                     the pattern; adding an existing WWSF changes its pattern, keeping its block state
+  wwsf list          one line per WWSF: ID, pool pattern, active or blocked (reason), last change
+  wwsf block ID [--reason TEXT]
+                     refuse its tokens and registrations from now on (REQ 2.2)
+  wwsf unblock ID
+  wwsf remove ID     forget it: whatever it authorized is refused as unknown
+  wwsf pool ID       the subscriptions of its pool (`subscriber add --pool-owner ID`) and the
+                     guest each is lent to now
+  oauth-client add ID --kind public --redirect-uri URI [--redirect-uri URI...]
+                     an OAuth client of the WAF without secret (PKCE), e.g. the WIC app
+  oauth-client add ID --kind wwsf --wwsf WWSF-ID --cert-file PEM
+                     a WWSF's client over W4, authenticated by its TLS client certificate
+                     (RFC 8705: the SHA-256 of the certificate's DER is stored, hex)
+  oauth-client list  one line per client: ID, kind, redirect URIs or WWSF and certificate hash
+  oauth-client remove ID
   turn-user add USER (--password PW | --password-file FILE | --password -)
                      static TURN user of the long-term credential mechanism; only the
                      derived keys MD5/SHA-256(USER:realm:PW) are stored, for [turn] realm
@@ -101,10 +124,223 @@ std::vector<std::string> take_all(std::vector<std::string>& args, const std::str
   return out;
 }
 
+void no_more(const std::vector<std::string>& args) {
+  if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+}
+
+std::string next_arg(std::vector<std::string>& args, const std::string& usage) {
+  if (args.empty() || args[0].rfind("--", 0) == 0) throw std::runtime_error("usage: webims admin " + usage);
+  std::string v = args[0];
+  args.erase(args.begin());
+  return v;
+}
+
+// A WWSF identity is a host name (optionally with a port): it is compared with the token's `wwsf`
+// claim and sent quoted in authorization-entity, so nothing else may creep in.
+void check_wwsf_id(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 253;
+  for (char ch : id)
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                ch == '-' || ch == ':');
+  if (!ok) throw std::runtime_error("WWSF ID '" + id + "' must be a host name (letters, digits, '.', '-', ':port')");
+}
+
+bool printable(const std::string& v) {
+  for (unsigned char ch : v)
+    if (ch <= 0x20 || ch == 0x7f) return false;
+  return true;
+}
+
+// '*' matches any run of characters: the pool patterns of NOTE 6 ("*@socialnet.example").
+bool glob_match(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+store::Wwsf require_wwsf(store::Store& st, const std::string& id) {
+  auto w = st.find_wwsf(id);
+  if (!w) throw std::runtime_error("no WWSF '" + id + "': add it first with `webims admin wwsf add " + id + "`");
+  return *w;
+}
+
+int wwsf(std::vector<std::string>& args, const Config& c) {
+  if (args.empty()) throw std::runtime_error("wwsf: add, list, block, unblock, remove or pool?");
+  std::string action = args[0];
+  args.erase(args.begin());
+  auto store = store::Store::open(c.store.url);
+  int64_t now = std::time(nullptr);
+  if (action == "add") {
+    auto pattern = take_option(args, "--pool-pattern");
+    std::string id = next_arg(args, "wwsf add ID [--pool-pattern PATTERN]");
+    no_more(args);
+    check_wwsf_id(id);
+    if (pattern && (pattern->empty() || !printable(*pattern) || pattern->find('@') == std::string::npos))
+      throw std::runtime_error("--pool-pattern must be an IMPI pattern without spaces, like '*@socialnet.example'");
+    store::Wwsf w{id, pattern.value_or(""), false, "", now, now};
+    if (auto old = store->find_wwsf(id)) {
+      w.blocked = old->blocked;  // re-adding is no way to lift a block
+      w.block_reason = old->block_reason;
+      w.created_unix = old->created_unix;
+      if (!pattern) w.pool_pattern = old->pool_pattern;
+    }
+    store->put_wwsf(w);
+    std::printf("wwsf '%s' stored%s%s%s\n", id.c_str(), w.pool_pattern.empty() ? ", no pool" : ", pool ",
+                w.pool_pattern.c_str(), w.blocked ? " (still blocked)" : "");
+    return 0;
+  }
+  if (action == "list") {
+    no_more(args);
+    for (auto& w : store->list_wwsfs()) {
+      std::string state = w.blocked ? "blocked" + (w.block_reason.empty() ? "" : " (" + w.block_reason + ")") : "active";
+      std::printf("%s\t%s\t%s\t%s\n", w.id.c_str(), w.pool_pattern.empty() ? "-" : w.pool_pattern.c_str(),
+                  state.c_str(), utc(w.changed_unix).c_str());
+    }
+    return 0;
+  }
+  if (action == "block" || action == "unblock") {
+    bool block = action == "block";
+    auto reason = block ? take_option(args, "--reason") : std::nullopt;
+    std::string id = next_arg(args, block ? "wwsf block ID [--reason TEXT]" : "wwsf unblock ID");
+    no_more(args);
+    if (reason && (reason->find_first_of("\r\n") != std::string::npos))
+      throw std::runtime_error("--reason must be one line");
+    if (!store->set_wwsf_blocked(id, block, reason.value_or(""), now)) {
+      std::fprintf(stderr, "no WWSF '%s'\n", id.c_str());
+      return 1;
+    }
+    std::printf("wwsf '%s' %s\n", id.c_str(), block ? "blocked" : "unblocked");
+    return 0;
+  }
+  if (action == "remove") {
+    std::string id = next_arg(args, "wwsf remove ID");
+    no_more(args);
+    if (!store->remove_wwsf(id)) {
+      std::fprintf(stderr, "no WWSF '%s'\n", id.c_str());
+      return 1;
+    }
+    std::printf("wwsf '%s' removed\n", id.c_str());
+    return 0;
+  }
+  if (action == "pool") {
+    std::string id = next_arg(args, "wwsf pool ID");
+    no_more(args);
+    auto w = require_wwsf(*store, id);
+    auto subs = store->pool_subscribers(id);
+    if (subs.empty()) std::fprintf(stderr, "wwsf '%s' has no pool subscriptions (subscriber add --pool-owner %s)\n",
+                                   id.c_str(), id.c_str());
+    for (auto& s : subs) {
+      std::string state = "free";
+      if (auto a = store->find_pool_assignment(s.impi, now)) state = "guest " + a->guest + " until " + utc(a->expires_unix);
+      if (!w.pool_pattern.empty() && !glob_match(w.pool_pattern, s.impi)) state += " (IMPI outside the pool pattern)";
+      std::printf("%s\t%s\t%s\n", s.impi.c_str(), join(s.impus, ",").c_str(), state.c_str());
+    }
+    return 0;
+  }
+  throw std::runtime_error("wwsf: unknown action '" + action + "' (add, list, block, unblock, remove, pool)");
+}
+
+// RFC 8705 §3.1: x5t#S256, the SHA-256 of the DER certificate, here in lower-case hex.
+std::string cert_sha256_hex(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) throw std::runtime_error("cannot read --cert-file " + path);
+  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!x) throw std::runtime_error("--cert-file " + path + " holds no PEM certificate");
+  unsigned char* der = nullptr;
+  int n = i2d_X509(x, &der);
+  X509_free(x);
+  if (n <= 0) throw std::runtime_error("cannot DER-encode the certificate of " + path);
+  auto digest = crypto::sha256(crypto::Bytes(der, size_t(n)));
+  OPENSSL_free(der);
+  return base::hex_encode({digest.data(), digest.size()});
+}
+
+int oauth_client(std::vector<std::string>& args, const Config& c) {
+  if (args.empty()) throw std::runtime_error("oauth-client: add, list or remove?");
+  std::string action = args[0];
+  args.erase(args.begin());
+  auto store = store::Store::open(c.store.url);
+  if (action == "add") {
+    auto kind = take_option(args, "--kind");
+    auto uris = take_all(args, "--redirect-uri");
+    auto wwsf_id = take_option(args, "--wwsf");
+    auto cert = take_option(args, "--cert-file");
+    std::string id = next_arg(args, "oauth-client add ID --kind public|wwsf ...");
+    no_more(args);
+    if (!printable(id)) throw std::runtime_error("the client ID must not contain spaces or control characters");
+    store::OAuthClient oc;
+    oc.client_id = id;
+    oc.created_unix = std::time(nullptr);
+    if (kind == "public") {
+      if (wwsf_id || cert) throw std::runtime_error("--wwsf and --cert-file are for --kind wwsf clients");
+      if (uris.empty()) throw std::runtime_error("a public client needs at least one --redirect-uri URI");
+      for (auto& u : uris) {
+        // RFC 6749 §3.1.2: absolute, without fragment.
+        auto colon = u.find(':');
+        if (colon == std::string::npos || colon == 0 || !printable(u) || u.find('#') != std::string::npos)
+          throw std::runtime_error("--redirect-uri '" + u + "' must be an absolute URI without fragment");
+      }
+      oc.kind = "public";
+      oc.redirect_uris = uris;
+    } else if (kind == "wwsf") {
+      if (!uris.empty()) throw std::runtime_error("--redirect-uri is for --kind public clients");
+      if (!wwsf_id || !cert) throw std::runtime_error("a wwsf client needs --wwsf WWSF-ID and --cert-file PEM");
+      require_wwsf(*store, *wwsf_id);
+      oc.kind = "wwsf";
+      oc.wwsf_id = *wwsf_id;
+      oc.cert_sha256_hex = cert_sha256_hex(*cert);
+    } else {
+      throw std::runtime_error("--kind must be 'public' or 'wwsf'");
+    }
+    store->put_oauth_client(oc);
+    if (oc.kind == "public")
+      std::printf("oauth client '%s' stored: public, redirect URIs %s\n", id.c_str(), join(oc.redirect_uris, " ").c_str());
+    else
+      std::printf("oauth client '%s' stored: acts for wwsf '%s', certificate SHA-256 %s\n", id.c_str(),
+                  oc.wwsf_id.c_str(), oc.cert_sha256_hex.c_str());
+    return 0;
+  }
+  if (action == "list") {
+    no_more(args);
+    for (auto& oc : store->list_oauth_clients()) {
+      std::string what = oc.kind == "wwsf" ? "wwsf=" + oc.wwsf_id + " cert-sha256=" + oc.cert_sha256_hex
+                                           : join(oc.redirect_uris, " ");
+      std::printf("%s\t%s\t%s\t%s\n", oc.client_id.c_str(), oc.kind.c_str(), what.c_str(), utc(oc.created_unix).c_str());
+    }
+    return 0;
+  }
+  if (action == "remove") {
+    std::string id = next_arg(args, "oauth-client remove ID");
+    no_more(args);
+    if (!store->remove_oauth_client(id)) {
+      std::fprintf(stderr, "no oauth client '%s'\n", id.c_str());
+      return 1;
+    }
+    std::printf("oauth client '%s' removed\n", id.c_str());
+    return 0;
+  }
+  throw std::runtime_error("oauth-client: unknown action '" + action + "' (add, list, remove)");
+}
+
 // HSS provisioning (TS 23.228 §4.3.3): never prints or stores a password, HA1, K or OPc in clear
 // on the terminal; the store keeps HA1 and the AKA keys (protocols.md "Command-line names").
 int subscriber(std::vector<std::string>& args, const Config& c) {
-  if (args.empty()) throw std::runtime_error("subscriber: add, list, show or remove?");
+  if (args.empty()) throw std::runtime_error("subscriber: add, list, show, remove or allow-wwsf?");
   std::string action = args[0];
   args.erase(args.begin());
   if (action == "add") {
@@ -206,7 +442,23 @@ int subscriber(std::vector<std::string>& args, const Config& c) {
     std::printf("subscriber '%s' removed, with its IMPUs and registrations\n", args[0].c_str());
     return 0;
   }
-  throw std::runtime_error("subscriber: unknown action '" + action + "' (add, list, show, remove)");
+  if (action == "allow-wwsf") {
+    bool none = take_flag(args, "--none");
+    std::string impi = next_arg(args, "subscriber allow-wwsf IMPI (ID... | --none)");
+    if (none == !args.empty()) throw std::runtime_error("subscriber allow-wwsf: give the WWSF IDs or --none, not both or neither");
+    for (auto& id : args) {
+      if (id.rfind("--", 0) == 0) throw std::runtime_error("unexpected argument '" + id + "'");
+      require_wwsf(*store, id);
+    }
+    if (!store->set_allowed_wwsf(impi, args)) {
+      std::fprintf(stderr, "no subscriber '%s'\n", impi.c_str());
+      return 1;
+    }
+    std::printf("subscriber '%s' may be registered by %s\n", impi.c_str(),
+                args.empty() ? "no WWSF" : ("wwsf " + join(args, ", ")).c_str());
+    return 0;
+  }
+  throw std::runtime_error("subscriber: unknown action '" + action + "' (add, list, show, remove, allow-wwsf)");
 }
 
 int turn_user(std::vector<std::string>& args, const Config& c) {
@@ -291,6 +543,8 @@ int cmd_admin(std::vector<std::string> args) {
   if (object == "subscriber") return subscriber(args, c);
   if (object == "turn-user") return turn_user(args, c);
   if (object == "turn-credential") return turn_credential(args, c);
+  if (object == "wwsf") return wwsf(args, c);
+  if (object == "oauth-client") return oauth_client(args, c);
   throw std::runtime_error("unknown object '" + object + "' (see --help)");
 }
 
