@@ -30,6 +30,19 @@ void Bindings::unbind(uint64_t connection, std::string_view impi) {
 
 void Bindings::drop_connection(uint64_t connection) { by_connection_.erase(connection); }
 
+std::vector<std::pair<uint64_t, std::string>> Bindings::expire(int64_t now_unix) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (auto it = by_connection_.begin(); it != by_connection_.end();) {
+    std::erase_if(it->second, [&](const Binding& b) {
+      if (b.expires_unix > now_unix) return false;
+      out.emplace_back(it->first, b.impi);
+      return true;
+    });
+    it = it->second.empty() ? by_connection_.erase(it) : std::next(it);
+  }
+  return out;
+}
+
 const Binding* Bindings::find(uint64_t connection, std::string_view aor) const {
   auto it = by_connection_.find(connection);
   if (it == by_connection_.end()) return nullptr;

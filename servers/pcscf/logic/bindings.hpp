@@ -1,7 +1,7 @@
 // Identity binding (protocols.md "After registration"): after the core's 200 OK to a REGISTER,
 // the IMPI and every registered IMPU are bound to the WebSocket connection (and its TLS session).
 // Later requests on that connection may only assert a bound identity; closing the connection
-// ends the binding. Identities are compared as addresses of record (RFC 3261 §10.3).
+// ends the binding, and so does the registration's expiry. Identities are compared as addresses of record (RFC 3261 §10.3).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace pcscf {
@@ -28,6 +29,9 @@ class Bindings {
   // A deregistration of `impi` on the connection.
   void unbind(uint64_t connection, std::string_view impi);
   void drop_connection(uint64_t connection);
+  // Removes the bindings whose registration expired (expires_unix <= now) without a refresh;
+  // returns them as (connection, IMPI).
+  std::vector<std::pair<uint64_t, std::string>> expire(int64_t now_unix);
   // The binding under which `aor` (canonical form) is registered on the connection.
   const Binding* find(uint64_t connection, std::string_view aor) const;
   bool has_any(uint64_t connection) const;

@@ -539,6 +539,15 @@ void PcscfLogic::on_sip_undelivered(const sip::Message& msg, const base::Now& no
 void PcscfLogic::on_timer(const base::Now& now) {
   now_ = now;
   proxy_.on_timer(now);
+  // Registrations that ran out without a refresh end their identity binding (and, with Approach 2
+  // revocation, their TURN credentials). Once a second is plenty: expiry is in whole seconds.
+  if (!last_expiry_sweep_ || now.steady - *last_expiry_sweep_ >= std::chrono::seconds(1)) {
+    last_expiry_sweep_ = now.steady;
+    for (auto& [connection, impi] : bindings_.expire(now.unix_s)) {
+      LOG_INFO(kLog) << "registration of " << impi << " on connection " << connection << " expired";
+      revoke_credentials(connection, &impi, now.unix_s);
+    }
+  }
   // Keys removed at the WAF (a compromised key) stop working here within the maximum age.
   if (settings_.token.enabled && settings_.token.jwks_fetch && jwks_loaded_at_ &&
       now.steady - *jwks_loaded_at_ >= std::chrono::seconds(settings_.token.jwks_max_age_s) && may_fetch_jwks(now))

@@ -220,6 +220,7 @@ class PcscfLogic final : private sip::ProxyUser {
   std::unordered_map<uint64_t, TokenRegistration> token_regs_;  // by forward() cookie id
   uint64_t next_token_reg_ = 1;
   std::unordered_map<uint64_t, std::vector<IssuedCredential>> issued_;  // by connection
+  std::optional<base::SteadyTime> last_expiry_sweep_;
   base::Now now_{};  // of the input being handled (on_response has no clock of its own)
 };
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "pcscf/logic/bindings.hpp"
 #include "pcscf/logic/flow_token.hpp"
 #include "pcscf/logic/turn_provisioning.hpp"
@@ -67,6 +69,21 @@ TEST(Bindings, BindFindUnbindDrop) {
   b.bind(3, {"x", {"sip:x@d"}, "sip:x@d", 1, ""});
   b.drop_connection(3);
   EXPECT_EQ(b.connection_count(), 0u);
+}
+
+TEST(Bindings, ExpireRemovesOnlyRegistrationsThatRanOut) {
+  Bindings b;
+  b.bind(1, {"a", {"sip:a@d"}, "sip:a@d", 100, ""});
+  b.bind(1, {"b", {"sip:b@d"}, "sip:b@d", 200, ""});
+  b.bind(2, {"c", {"sip:c@d"}, "sip:c@d", 100, ""});
+  EXPECT_TRUE(b.expire(99).empty());
+  auto gone = b.expire(100);
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(gone, (std::vector<std::pair<uint64_t, std::string>>{{1, "a"}, {2, "c"}}));
+  EXPECT_FALSE(b.find(1, "sip:a@d"));
+  EXPECT_TRUE(b.find(1, "sip:b@d"));
+  EXPECT_FALSE(b.has_any(2));
+  EXPECT_EQ(b.connection_count(), 1u);
 }
 
 TEST(Bindings, CanonicalAor) {

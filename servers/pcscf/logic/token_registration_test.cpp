@@ -442,6 +442,23 @@ TEST_F(TokenRegistrationTest, CredentialsArePushedAndRevokedOnDeregistrationAndC
   EXPECT_EQ(logic->stats().turn_revocations, 3u);
 }
 
+TEST_F(TokenRegistrationTest, RegistrationRunningOutEndsTheBindingAndRevokes) {
+  settings.turn_push = {true, true};
+  start();
+  register_with(1, "alice", sign(claims()), "3gpp-ext-turn-cred: request\r\n");
+  core_answers(200, ok_contact);  // expires=600
+  auto username = credential_of(last_to_wic(1)).first;
+  clock = 599s;
+  logic->on_timer(now());
+  EXPECT_TRUE(logic->bindings().find(1, "sip:alice@ims.example.org"));
+  EXPECT_TRUE(io.revoked.empty());
+  clock = 600s;
+  logic->on_timer(now());
+  EXPECT_FALSE(logic->bindings().has_any(1));
+  ASSERT_EQ(io.revoked.size(), 1u);
+  EXPECT_EQ(io.revoked[0].username, username);
+}
+
 TEST_F(TokenRegistrationTest, ExpiredCredentialsAreNotRevoked) {
   settings.turn_push = {true, true};
   settings.turn_policy.lifetime_s = 60;
