@@ -39,6 +39,9 @@
 #include "net/tls.hpp"
 #include "net/ws_server.hpp"
 #include "wic/sdp.hpp"
+#include <nlohmann/json.hpp>
+
+#include "token/oauth_token.hpp"
 #include "wic/turn_client.hpp"
 #include "wic/turn_cred.hpp"
 #include "wic/user_agent.hpp"
@@ -116,6 +119,11 @@ prints the credential from its 200 OK.
                           turn: URI the eP-CSCF listed; the allocation is released afterwards
   --turn-username U --turn-password P
                           skip SIP: only the Allocate, with this credential
+  --oauth-grant FILE      skip SIP: only the Allocate, with an RFC 7635 access token (Solution 2):
+                          FILE ("-" = stdin) is the WAF's TURN token response, JSON
+                          {"access_token": base64, "kid": .., "key": base64 mac_key, ...}
+  --oauth-token B64 --oauth-kid KID --oauth-mac-key B64
+                          the same given piece by piece (e.g. from coturn's turnutils_oauth)
 
 output: turn_username= turn_password= turn_expires= turn_uri= ...
         with --allocate: relayed=ADDR:PORT mapped=ADDR:PORT lifetime=S, or turn_error=CODE
@@ -696,7 +704,7 @@ int wic_register(std::vector<std::string>& args) {
 }
 
 int turn_allocate(const std::string& uri_text, const std::string& username, const std::string& password,
-                  const Common& c) {
+                  const Common& c, const token::TurnOAuthGrant* grant = nullptr) {
   auto uri = wic::parse_turn_uri(uri_text);
   if (!uri) throw UsageError("--allocate needs a TURN URI like turn:127.0.0.1:3478?transport=udp");
   if (uri->secure || uri->transport != "udp") throw UsageError("--allocate supports turn: URIs over UDP only");
@@ -720,6 +728,11 @@ int turn_allocate(const std::string& uri_text, const std::string& username, cons
   wic::TurnClientConfig cfg;
   cfg.username = username;
   cfg.password = password;
+  if (grant) {
+    cfg.username = grant->kid;
+    cfg.access_token = *base::base64_decode(grant->access_token);
+    cfg.mac_key = grant->mac_key;
+  }
   cfg.software = std::string("webims-wic/") + WEBIMS_VERSION;
   wic::TurnAllocateClient client(cfg, random);
   auto send = [&](const std::vector<uint8_t>& d) {
@@ -770,11 +783,45 @@ int turn_allocate(const std::string& uri_text, const std::string& username, cons
   return 0;
 }
 
+// --oauth-grant FILE, or --oauth-token/--oauth-kid/--oauth-mac-key; nullopt when none is given.
+std::optional<token::TurnOAuthGrant> oauth_grant_option(std::vector<std::string>& args) {
+  auto file = opt_maybe(args, "--oauth-grant");
+  auto tok = opt_maybe(args, "--oauth-token");
+  auto kid = opt_maybe(args, "--oauth-kid");
+  auto mac = opt_maybe(args, "--oauth-mac-key");
+  if (!file && !tok && !kid && !mac) return std::nullopt;
+  if (file) {
+    if (tok || kid || mac) throw UsageError("give either --oauth-grant or --oauth-token/--oauth-kid/--oauth-mac-key");
+    std::string text;
+    if (*file == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream f(*file);
+      if (!f) throw UsageError("cannot read --oauth-grant file '" + *file + "'");
+      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
+    auto g = token::parse_oauth_grant_json(text);
+    if (!g) throw UsageError("--oauth-grant: " + g.error());
+    return *g;
+  }
+  if (!tok || !kid || !mac) throw UsageError("give all of --oauth-token, --oauth-kid and --oauth-mac-key");
+  nlohmann::json j{{"access_token", *tok}, {"kid", *kid}, {"key", *mac}};
+  auto g = token::parse_oauth_grant_json(j.dump());
+  if (!g) throw UsageError(g.error());
+  return *g;
+}
+
 int wic_turn_cred(std::vector<std::string>& args) {
   Common c = parse_common(args);
   auto allocate = opt_maybe(args, "--allocate");
   auto tu = opt_maybe(args, "--turn-username");
   auto tp = opt_maybe(args, "--turn-password");
+  if (auto grant = oauth_grant_option(args)) {
+    if (!allocate || *allocate == "auto") throw UsageError("--oauth-grant/--oauth-token need --allocate TURN-URI");
+    if (tu || tp) throw UsageError("give either an OAuth token or --turn-username/--turn-password, not both");
+    no_more_args(args);
+    return turn_allocate(*allocate, {}, {}, c, &*grant);
+  }
   if (tu || tp) {
     if (!tu || !tp) throw UsageError("give both --turn-username and --turn-password");
     if (!allocate || *allocate == "auto") throw UsageError("--turn-username/--turn-password need --allocate TURN-URI");

@@ -22,6 +22,7 @@ std::vector<uint8_t> TurnAllocateClient::build(stun::Method method, bool authent
     b.add(stun::attr::Username, config_.username);
     b.add(stun::attr::Realm, realm_);
     b.add(stun::attr::Nonce, nonce_);
+    if (!config_.access_token.empty()) b.add(stun::attr::AccessToken, base::Bytes(config_.access_token));
     b.add_message_integrity(key_);
   }
   b.add_fingerprint();
@@ -129,8 +130,12 @@ std::vector<uint8_t> TurnAllocateClient::on_datagram(base::Bytes data, base::Ste
     if (stale) ++stale_retries_;
     if (realm) realm_ = std::string(*realm);
     nonce_ = std::string(*nonce);
-    auto k = crypto::md5(crypto::view(config_.username + ":" + realm_ + ":" + config_.password));
-    key_.assign(k.begin(), k.end());
+    if (!config_.access_token.empty()) {
+      key_ = config_.mac_key;  // RFC 7635: the token's session key is the HMAC key
+    } else {
+      auto k = crypto::md5(crypto::view(config_.username + ":" + realm_ + ":" + config_.password));
+      key_.assign(k.begin(), k.end());
+    }
     authenticated_ = true;
     return transmit(build(stun::Method::Allocate, true, 0), now);
   }

@@ -4,7 +4,9 @@
 //   RFC 8489 §9.2 (long-term credentials: 401 with REALM and NONCE, then USERNAME, REALM, NONCE and
 //   MESSAGE-INTEGRITY keyed with MD5(username ":" realm ":" password); 438 Stale Nonce retried with
 //   the new nonce), §6.2.1 (retransmissions: RTO 500 ms doubling, Rc = 7, last wait Rm * RTO).
-// The USERNAME and password are a Solution 1 credential (protocols.md): "Tid:Texp" and Tpwd.
+// The USERNAME and password are a Solution 1 credential (protocols.md): "Tid:Texp" and Tpwd; or,
+// with an RFC 7635 access token (Solution 2), USERNAME = kid, ACCESS-TOKEN in every authenticated
+// request and MESSAGE-INTEGRITY keyed with the token's mac_key (RFC 7635 §4, §6.2).
 #pragma once
 
 #include <array>
@@ -24,6 +26,8 @@ namespace wic {
 struct TurnClientConfig {
   std::string username;
   std::string password;
+  std::vector<uint8_t> access_token;  // RFC 7635: set with mac_key; username is then the kid
+  std::vector<uint8_t> mac_key;
   base::Millis rto{500};
   int max_transmissions = 7;   // Rc
   int last_wait_factor = 16;   // Rm

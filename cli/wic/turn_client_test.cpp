@@ -112,6 +112,36 @@ TEST(TurnAllocateClient, LongTermCredentialExchangeAndRelease) {
   EXPECT_EQ(c.state(), TurnAllocateClient::State::Released);
 }
 
+TEST(TurnAllocateClient, OAuthTokenSentWithKidAndKeyedWithMacKey) {
+  base::SeededRandom rnd(4);
+  Server srv;
+  TurnClientConfig cfg;
+  cfg.username = "north";  // the kid
+  cfg.access_token = {0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0xAB, 0xCD};
+  cfg.mac_key = std::vector<uint8_t>(20, 0x5A);
+  TurnAllocateClient c(cfg, rnd);
+  auto first_bytes = c.start(at_ms(0));  // (a Message points into its bytes: keep them)
+  auto first = Server::parse(first_bytes);
+  EXPECT_FALSE(first.has(stun::attr::AccessToken));  // not before the server asked for credentials
+  auto second_bytes = c.on_datagram(srv.challenge(first), at_ms(10));
+  auto second = Server::parse(second_bytes);
+  EXPECT_EQ(second.string(stun::attr::Username).value_or(""), "north");
+  const stun::Attribute* tok = second.find(stun::attr::AccessToken);
+  ASSERT_TRUE(tok);
+  EXPECT_EQ(std::vector<uint8_t>(tok->value.begin(), tok->value.end()), cfg.access_token);
+  EXPECT_TRUE(stun::verify_message_integrity(second, cfg.mac_key));
+  EXPECT_FALSE(stun::verify_message_integrity(second, srv.key("north", "")));
+  c.on_datagram(srv.respond(second, stun::Class::SuccessResponse, [&](stun::Builder& b) {
+    b.add_xor_address(stun::attr::XorRelayedAddress, *base::Endpoint::parse("192.0.2.10:49170"));
+    b.add_message_integrity(cfg.mac_key);
+  }), at_ms(20));
+  EXPECT_EQ(c.state(), TurnAllocateClient::State::Allocated);
+  auto refresh_bytes = c.release(at_ms(30));
+  auto refresh = Server::parse(refresh_bytes);
+  EXPECT_TRUE(refresh.has(stun::attr::AccessToken));
+  EXPECT_TRUE(stun::verify_message_integrity(refresh, cfg.mac_key));
+}
+
 TEST(TurnAllocateClient, RefusedCredentialIs401) {
   base::SeededRandom rnd(4);
   Server srv;
