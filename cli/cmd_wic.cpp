@@ -68,6 +68,7 @@ commands:
   call        register, then INVITE (SDP only); ACK, optional BYE, CANCEL on no answer
   answer      register, then answer incoming INVITEs and MESSAGEs until --duration runs out
   load        many registrations in parallel (one WebSocket each), with rate and latency
+  oauth-token mint an RFC 7635 TURN access token as the WAF would (for tests and other TURN servers)
 
 `webims wic <command> --help` for the options of each. Output is key=value lines on stdout.
 Exit codes: 0 success, 1 protocol failure (one sentence on stderr), 2 usage error.
@@ -124,10 +125,27 @@ prints the credential from its 200 OK.
                           {"access_token": base64, "kid": .., "key": base64 mac_key, ...}
   --oauth-token B64 --oauth-kid KID --oauth-mac-key B64
                           the same given piece by piece (e.g. from coturn's turnutils_oauth)
+  --oauth-coturn          toward coturn: key MESSAGE-INTEGRITY with the first 16 bytes of the
+                          20-byte mac_key, as coturn 4.6 does (RFC 7635 uses all of it)
 
 output: turn_username= turn_password= turn_expires= turn_uri= ...
         with --allocate: relayed=ADDR:PORT mapped=ADDR:PORT lifetime=S, or turn_error=CODE
         (the STUN error code, e.g. 401 for an expired credential; `timeout` when none came)
+)";
+
+const char* kOAuthTokenHelp = R"(usage: webims wic oauth-token --kid KID --key B64 --server-name NAME [options]
+
+Mints an RFC 7635 self-contained TURN access token under an AS-RS key, as the WAF does
+(protocols.md "TURN credentials, Solution 2"), and prints the WAF's JSON grant
+{"access_token","token_type":"pop","kid","key","expires_in"} on one line: input for
+`webims wic turn-cred --oauth-grant -`, or for any RFC 7635 TURN server (coturn --oauth).
+
+  --kid KID               the AS-RS key's id (the TURN USERNAME)
+  --key B64               the AS-RS key, base64 (16 bytes for A128GCM, 32 for A256GCM)
+  --alg ALG               A256GCM (default) or A128GCM
+  --server-name NAME      the TURN server's name (its realm unless configured otherwise)
+  --lifetime SECONDS      token lifetime (default 600)
+  --mac-key-size N        20 (HMAC-SHA1 MESSAGE-INTEGRITY, default) or 32 (MESSAGE-INTEGRITY-SHA256)
 )";
 
 const char* kMessageHelp = R"(usage: webims wic message --impu URI (credentials) --to URI --text TEXT [options]
@@ -704,7 +722,7 @@ int wic_register(std::vector<std::string>& args) {
 }
 
 int turn_allocate(const std::string& uri_text, const std::string& username, const std::string& password,
-                  const Common& c, const token::TurnOAuthGrant* grant = nullptr) {
+                  const Common& c, const token::TurnOAuthGrant* grant = nullptr, bool coturn_mac_key = false) {
   auto uri = wic::parse_turn_uri(uri_text);
   if (!uri) throw UsageError("--allocate needs a TURN URI like turn:127.0.0.1:3478?transport=udp");
   if (uri->secure || uri->transport != "udp") throw UsageError("--allocate supports turn: URIs over UDP only");
@@ -732,6 +750,7 @@ int turn_allocate(const std::string& uri_text, const std::string& username, cons
     cfg.username = grant->kid;
     cfg.access_token = *base::base64_decode(grant->access_token);
     cfg.mac_key = grant->mac_key;
+    cfg.coturn_mac_key = coturn_mac_key;
   }
   cfg.software = std::string("webims-wic/") + WEBIMS_VERSION;
   wic::TurnAllocateClient client(cfg, random);
@@ -811,16 +830,41 @@ std::optional<token::TurnOAuthGrant> oauth_grant_option(std::vector<std::string>
   return *g;
 }
 
+int wic_oauth_token(std::vector<std::string>& args) {
+  auto kid = opt_maybe(args, "--kid");
+  auto key = opt_maybe(args, "--key");
+  auto server = opt_maybe(args, "--server-name");
+  std::string alg_name = opt_maybe(args, "--alg").value_or("A256GCM");
+  std::string lifetime = opt_maybe(args, "--lifetime").value_or("600");
+  std::string mac_size = opt_maybe(args, "--mac-key-size").value_or("20");
+  no_more_args(args);
+  if (!kid || !key || !server) throw UsageError("give --kid, --key and --server-name");
+  auto alg = token::parse_oauth_alg(alg_name);
+  if (!alg) throw UsageError("--alg must be A256GCM or A128GCM");
+  auto bytes = base::base64_decode(*key);
+  if (!bytes || bytes->size() != token::key_size(*alg))
+    throw UsageError("--key must be base64 of " + std::to_string(token::key_size(*alg)) + " bytes for " + alg_name);
+  long life = std::strtol(lifetime.c_str(), nullptr, 10);
+  if (life < 1 || life > 86400) throw UsageError("--lifetime must be 1..86400 seconds");
+  if (mac_size != "20" && mac_size != "32") throw UsageError("--mac-key-size must be 20 or 32");
+  crypto::SystemRandom random;
+  auto g = token::mint_oauth_grant({*kid, std::move(*bytes), *alg}, *server, base::Now::system().unix_s,
+                                   uint32_t(life), random, mac_size == "20" ? 20 : 32);
+  std::printf("%s\n", g.to_json().c_str());
+  return 0;
+}
+
 int wic_turn_cred(std::vector<std::string>& args) {
   Common c = parse_common(args);
   auto allocate = opt_maybe(args, "--allocate");
   auto tu = opt_maybe(args, "--turn-username");
   auto tp = opt_maybe(args, "--turn-password");
+  bool coturn_mac_key = take_flag(args, "--oauth-coturn");
   if (auto grant = oauth_grant_option(args)) {
     if (!allocate || *allocate == "auto") throw UsageError("--oauth-grant/--oauth-token need --allocate TURN-URI");
     if (tu || tp) throw UsageError("give either an OAuth token or --turn-username/--turn-password, not both");
     no_more_args(args);
-    return turn_allocate(*allocate, {}, {}, c, &*grant);
+    return turn_allocate(*allocate, {}, {}, c, &*grant, coturn_mac_key);
   }
   if (tu || tp) {
     if (!tu || !tp) throw UsageError("give both --turn-username and --turn-password");
@@ -1351,6 +1395,7 @@ int cmd_wic(std::vector<std::string> args) {
       {"register", kRegisterHelp, wic_register, true}, {"turn-cred", kTurnCredHelp, wic_turn_cred, true},
       {"message", kMessageHelp, wic_message, true},    {"call", kCallHelp, wic_call, true},
       {"answer", kAnswerHelp, wic_answer, true},       {"load", kLoadHelp, wic_load, false},
+      {"oauth-token", kOAuthTokenHelp, wic_oauth_token, false},
   };
   const Sub* s = nullptr;
   for (const auto& x : kSubs)

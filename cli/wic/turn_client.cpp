@@ -132,6 +132,7 @@ std::vector<uint8_t> TurnAllocateClient::on_datagram(base::Bytes data, base::Ste
     nonce_ = std::string(*nonce);
     if (!config_.access_token.empty()) {
       key_ = config_.mac_key;  // RFC 7635: the token's session key is the HMAC key
+      if (config_.coturn_mac_key && key_.size() == 20) key_.resize(16);
     } else {
       auto k = crypto::md5(crypto::view(config_.username + ":" + realm_ + ":" + config_.password));
       key_.assign(k.begin(), k.end());

@@ -28,6 +28,9 @@ struct TurnClientConfig {
   std::string password;
   std::vector<uint8_t> access_token;  // RFC 7635: set with mac_key; username is then the kid
   std::vector<uint8_t> mac_key;
+  // coturn (4.6, Debian 12) keys MESSAGE-INTEGRITY with only the first 16 bytes of a 20-byte
+  // mac_key (its long-term key size); set to talk to it.
+  bool coturn_mac_key = false;
   base::Millis rto{500};
   int max_transmissions = 7;   // Rc
   int last_wait_factor = 16;   // Rm

@@ -339,7 +339,13 @@ std::optional<AuthFailure> ServerLogic::authenticate_oauth(const ClientFlow& flo
   if (expires < now.unix_s) return AuthFailure::ExpiredCredential;
   std::memcpy(out.key.bytes.data(), t->mac_key.data(), t->mac_key.size());
   out.key.len = uint8_t(t->mac_key.size());
-  if (!verify(out.key)) return AuthFailure::BadIntegrity;
+  if (!verify(out.key)) {
+    // coturn's clients key HMAC-SHA1 with the first 16 bytes of a 20-byte mac_key (its long-term
+    // key size); accepted too, and answered the same way.
+    if (out.key.len != 20 || out.sha256_integrity) return AuthFailure::BadIntegrity;
+    out.key.len = 16;
+    if (!verify(out.key)) return AuthFailure::BadIntegrity;
+  }
   out.expires_unix = expires;
   // Quotas count per token (its nonce), not per kid, which every client of the WAF shares.
   out.quota_key = std::string(kid) + "#" + base::base64_encode(token->value.subspan(2, token::kOAuthNonceSize));

@@ -874,6 +874,26 @@ TEST_F(TurnLogicTest, OAuthTokenAllocatesAndKeysEveryAnswerWithMacKey) {
   EXPECT_TRUE(integrity_ok(r, d));
 }
 
+TEST_F(TurnLogicTest, OAuthAcceptsCoturnsSixteenByteMacKeyUse) {
+  // coturn 4.6 keys MESSAGE-INTEGRITY with the first 16 bytes of the 20-byte mac_key.
+  set_oauth(cfg, {oauth_key()});
+  start();
+  Client c;
+  c.flow = udp_flow("198.51.100.1:40001");
+  use_token(c, oauth_key(), "example.org", kT0, 600);
+  c.mac_key.resize(16);
+  auto r = allocate(c);
+  ASSERT_EQ(r.cls(), Class::SuccessResponse) << error_of(r);
+  EXPECT_TRUE(integrity_ok(r, c));  // answered with the key the client used
+  EXPECT_EQ(request(c, Method::Refresh, [](stun::Builder&) {}).cls(), Class::SuccessResponse);
+  // Any other 16 bytes are still refused.
+  Client d;
+  d.flow = udp_flow("198.51.100.1:40002");
+  use_token(d, oauth_key(), "example.org", kT0, 600);
+  d.mac_key.erase(d.mac_key.begin(), d.mac_key.begin() + 4);
+  EXPECT_EQ(error_of(allocate(d)), 401);
+}
+
 TEST_F(TurnLogicTest, OAuthBadTokensGet401) {
   set_oauth(cfg, {oauth_key()});
   start();
