@@ -83,8 +83,31 @@ std::string PcscfLogic::our_uri(uint64_t connection, bool path) const {
          (path ? ";ob" : "");
 }
 
+namespace {
+void strip_bearer(sip::Message& req) {
+  auto auths = req.values(HeaderId::Authorization);
+  std::vector<std::string> kept;
+  for (auto a : auths) {
+    auto v = sip::parse_auth(a);
+    if (!v || !v->is("Bearer")) kept.emplace_back(a);  // unparsable ones are not ours to judge here
+  }
+  if (kept.size() == auths.size()) return;
+  req.remove(HeaderId::Authorization);
+  for (auto& k : kept) req.append(HeaderId::Authorization, k);
+}
+}  // namespace
+
 bool PcscfLogic::send(const sip::Hop& to, const sip::Message& msg) {
-  if (is_ws_flow(to.flow)) return io_.ws_send(to.flow & ~(1ull << 63), msg.to_string());
+  if (is_ws_flow(to.flow)) {
+    uint64_t connection = to.flow & ~(1ull << 63);
+    bool sent = io_.ws_send(connection, msg.to_string());
+    // A token registration the core refused: the 403 goes out first, then the close (protocols.md).
+    if (close_after_response_ == connection) {
+      close_after_response_.reset();
+      io_.ws_close(connection, kPolicyViolation, "Registration refused");
+    }
+    return sent;
+  }
   return io_.sip_send(to, msg);
 }
 
@@ -396,6 +419,9 @@ void PcscfLogic::handle_originating(const sip::Hop& from, uint64_t connection, s
     return refuse(from, req, 403, "Identity not registered on this connection", &stats_.refused_unbound_identity);
   }
   proxy_.preprocess_route(req);  // our own Record-Route (in-dialog requests) is removed here
+  // JsSIP's authorization_jwt puts the bearer token on every request: it must never travel on,
+  // or the callee could register as this user with it. (Digest answers stay: a core may challenge.)
+  strip_bearer(req);
   req.remove(HeaderId::PAssertedIdentity);
   req.remove(HeaderId::PPreferredIdentity);
   req.append(HeaderId::PAssertedIdentity, "<" + *who + ">");
@@ -414,6 +440,13 @@ void PcscfLogic::on_response(const sip::ForwardContext& ctx, sip::Message& respo
       token_reg = std::move(it->second);
       token_regs_.erase(it);
     }
+  }
+  // The core (S-CSCF/HSS) refused a token registration (REQ 2.1-2.3, 3.2): 403 and the WebSocket
+  // closed, as for a refusal here.
+  if (token_reg && is_ws_flow(ctx.upstream.flow) && (response.status() == 403 || response.status() == 401)) {
+    close_after_response_ = token_reg->connection;
+    ++stats_.refused_token;
+    return;
   }
   if (!is_ws_flow(ctx.upstream.flow) || ctx.request.method_id() != Method::Register || response.status() != 200) return;
   uint64_t connection = ctx.upstream.flow & ~(1ull << 63);

@@ -180,6 +180,7 @@ class PcscfLogic final : private sip::ProxyUser {
     bool for_keys;  // else for introspection
   };
   // What the 200 OK of a TNA REGISTER may bind: the token's IMPUs only.
+  std::optional<uint64_t> close_after_response_;  // connection to close once the response in flight is sent
   struct TokenRegistration {
     uint64_t connection;
     std::vector<std::string> impus;  // canonical AORs
