@@ -8,6 +8,8 @@
 //   among the token's IMPUs, REQ 3.2 pool IMPI of another WWSF, expired, forged, alg confused
 //   (none; HS256 keyed with the public key), wrong audience, wrong scope;
 // and a TNA `auth-done` REGISTER sent straight to the core from an untrusted address (403).
+// Approach 2: the eP-CSCF pushes the TURN credential it gives alice to `webims turn`'s control API;
+// when alice deregisters it revokes it, her live allocation is torn down and a new Allocate gets 401.
 // Tokens for the negative checks are made here with the WAF's own signing key (the test is the
 // WAF's operator: it gives the WAF its key file), so each is refused by exactly the check it tests.
 // Each check prints one ok/FAIL line; the last line is "N passed, N failed".
@@ -19,7 +21,8 @@ import https from 'node:https';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { Checks, freePort, httpHealth, sleep, stopAll, tempDir, watchdog } from './node_harness.mjs';
-import { JsSipClient } from './jssip_client.mjs';
+import { JsSipClient, parseTurnCred } from './jssip_client.mjs';
+import { TurnUdpClient } from './turn_client.mjs';
 import { branch, parseSip, token } from './sip_raw.mjs';
 import { admin, allocatePorts, startWebims, webimsCa, webimsConfig, writeConfig } from './webims_servers.mjs';
 
@@ -117,7 +120,8 @@ function sipOverTcp({ host, port, localAddress, text, timeoutMs = 5000 }) {
 }
 
 try {
-  const ports = await allocatePorts(['core', 'pcscf']);
+  const ports = await allocatePorts(['core', 'pcscf', 'turn']);
+  const controlToken = randomBytes(24).toString('base64url');
   ports.waf = await freePort(); ports.wafControl = await freePort();
   ports.wwsf = await freePort(); ports.wwsfControl = await freePort();
   const wafUrl = `https://127.0.0.1:${ports.waf}`;
@@ -131,9 +135,12 @@ try {
     '-subj', `/CN=${WWSF_ID}`, '-keyout', join(dir, 'w4-key.pem'), '-out', join(dir, 'w4.pem')], { encoding: 'utf8' });
   if (ossl.status !== 0) throw new Error(`openssl: ${ossl.stderr}`);
 
-  const base = webimsConfig({ dir, ports, domain: DOMAIN, km: KM, origins: [wwsfOrigin] });
   const q = JSON.stringify;
+  const base = webimsConfig({ dir, ports, domain: DOMAIN, km: KM, origins: [wwsfOrigin] })
+    .replace('\n[[turn.secrets]]', `control_token = ${q(controlToken)}\n\n[[turn.secrets]]`);
   const config = writeConfig(dir, base.replace(/\n\[core\]/, `
+turn_push_urls = [${q(`http://127.0.0.1:${ports.turnControl}`)}]
+turn_push_token = ${q(controlToken)}
 token_issuers = [${q(wafUrl)}]
 token_jwks_url = ${q(`${wafUrl}/.well-known/jwks.json`)}
 token_jwks_refetch_interval = "1s"
@@ -169,6 +176,7 @@ control_listen = ${q(`http://127.0.0.1:${ports.wwsfControl}`)}
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>WIC</title>');
 
   procs.core = await startWebims(binary, 'core', config, dir, { tcpPorts: [ports.coreSip] });
+  procs.turn = await startWebims(binary, 'turn', config, dir, { health: `http://127.0.0.1:${ports.turnControl}/health` });
   procs.pcscf = await startWebims(binary, 'pcscf', config, dir, { health: `http://127.0.0.1:${ports.pcscfControl}/health` });
   procs.waf = await startWebims(binary, 'waf', config, dir, { health: `http://127.0.0.1:${ports.wafControl}/health` });
   procs.wwsf = await startWebims(binary, 'wwsf', config, dir, { health: `http://127.0.0.1:${ports.wwsfControl}/health` });
@@ -220,6 +228,7 @@ control_listen = ${q(`http://127.0.0.1:${ports.wwsfControl}`)}
     const sent = r.requests?.[0]?.header?.('authorization') || '';
     t.check(/^Bearer /.test(sent), 'JsSIP sent Authorization: Bearer');
     ctx.aliceClient = r.client;
+    ctx.aliceTurnCred = r.turnCred;
   });
 
   // ---- Scenario 3: anonymous guest from the pool ----
@@ -248,6 +257,32 @@ control_listen = ${q(`http://127.0.0.1:${ports.wwsfControl}`)}
     t.check(got && /alice@/.test(got.pai || ''), `with P-Asserted-Identity of alice (${got?.pai})`);
     const spoof = await ctx.aliceClient.sendMessage(ctx.guestImpu, 'x', { extraHeaders: [`P-Preferred-Identity: <${bob.impu}>`] });
     t.check(spoof.status === 403, `alice cannot assert bob's identity (${spoof.status})`);
+  });
+
+  await t.step('Approach 2: pushed credential allocates; deregistration revokes it and ends the allocation', async () => {
+    const cred = parseTurnCred(ctx.aliceTurnCred);
+    if (!ctx.aliceClient || !cred?.valid) return t.check(false, 'alice is registered with a TURN credential', ctx.aliceTurnCred);
+    const turn = new TurnUdpClient('127.0.0.1', ports.turn);
+    const a = await turn.allocate(cred.username, cred.password);
+    t.check(a.ok, `alice's credential allocates at webims turn (${a.code} ${a.reason || ''})`);
+    const before = await turn.refresh(600);
+    t.check(before && !before.error, 'while she is registered, Refresh keeps the allocation (control)', before?.error);
+    const u = await ctx.aliceClient.unregister();
+    t.check(u.unregistered, `alice deregistered (${u.status || u.cause})`);
+    let torn = false;
+    for (let i = 0; i < 50 && !torn; ++i) {
+      const r = await turn.refresh(600);
+      torn = !r || !!r.error;
+      if (!torn) await sleep(200);
+    }
+    t.check(torn, 'within 10 s her live allocation is gone (Refresh refused)');
+    turn.close();
+    const again = new TurnUdpClient('127.0.0.1', ports.turn);
+    const b = await again.allocate(cred.username, cred.password);
+    again.close();
+    t.check(!b.ok && b.code === 401, `a new Allocate with the revoked credential gets 401 (${b.code} ${b.reason || ''})`);
+    const log = procs.turn.readLog();
+    t.check(!log.includes(cred.password), 'the TURN log has no password');
   });
 
   // ---- Negative checks ----

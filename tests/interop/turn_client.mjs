@@ -117,6 +117,13 @@ export class TurnUdpClient {
   authAttrs() {
     return [attr(ATTR.USERNAME, Buffer.from(this.username)), attr(ATTR.REALM, Buffer.from(this.realm)), attr(ATTR.NONCE, Buffer.from(this.nonce))];
   }
+  // Refresh keeping the allocation (LIFETIME `seconds`); the decoded answer (with .error on failure) or null.
+  async refresh(seconds = 600) {
+    if (!this.key) return null;
+    const life = Buffer.alloc(4);
+    life.writeUInt32BE(seconds, 0);
+    return this.request(REFRESH, [attr(ATTR.LIFETIME, life), ...this.authAttrs()], this.key);
+  }
   // Refresh with LIFETIME 0: frees the allocation.
   async release() {
     if (!this.key) return null;
