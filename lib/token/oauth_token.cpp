@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <vector>
 #include <memory>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,40 @@ const EVP_CIPHER* cipher(OAuthAlg a) { return a == OAuthAlg::A128GCM ? EVP_aes_1
 
 // The block before encryption: key_length | mac_key | timestamp | lifetime.
 constexpr size_t kBlockFixed = 2 + 8 + 4;
+
+// A TURN server opens every token under the same few AS-RS keys: a decryption context keyed once
+// per thread and key, so only the nonce changes per token. A fresh context and AES key schedule
+// per token were 70 % of an RFC 7635 Allocate check (bench/token_compare.sh). The cached key bytes
+// are cleansed when the key changes and when the thread ends.
+struct KeyedDecryptor {
+  CipherCtx ctx{nullptr, EVP_CIPHER_CTX_free};
+  std::vector<uint8_t> key;
+  OAuthAlg alg = OAuthAlg::A256GCM;
+
+  ~KeyedDecryptor() { OPENSSL_cleanse(key.data(), key.size()); }
+  // A context ready for `nonce` under `k`, or nullptr.
+  EVP_CIPHER_CTX* ready(const OAuthKey& k, const uint8_t* nonce) {
+    if (!ctx || alg != k.alg || key != k.key) {
+      OPENSSL_cleanse(key.data(), key.size());
+      key.clear();
+      ctx.reset(EVP_CIPHER_CTX_new());
+      if (!ctx || EVP_DecryptInit_ex(ctx.get(), cipher(k.alg), nullptr, nullptr, nullptr) != 1 ||
+          EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, int(kOAuthNonceSize), nullptr) != 1 ||
+          EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, k.key.data(), nullptr) != 1) {
+        ctx.reset();
+        return nullptr;
+      }
+      key = k.key;
+      alg = k.alg;
+    }
+    if (EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, nullptr, nonce) != 1) {
+      ctx.reset();
+      return nullptr;
+    }
+    return ctx.get();
+  }
+};
+thread_local KeyedDecryptor t_decryptor;
 
 }  // namespace
 
@@ -100,18 +135,15 @@ base::Result<OAuthToken, OAuthError> decode_oauth_token(const OAuthKey& key, std
   (void)r.bytes(kOAuthTagSize, tag);
 
   std::vector<uint8_t> block(ct_len + 16);
-  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  EVP_CIPHER_CTX* ctx = t_decryptor.ready(key, nonce.data());
   int n = 0, fin = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), cipher(key.alg), nullptr, nullptr, nullptr) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, int(kOAuthNonceSize), nullptr) == 1 &&
-            EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.key.data(), nonce.data()) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, int(kOAuthTagSize),
-                                const_cast<uint8_t*>(tag.data())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const uint8_t*>(server_name.data()),
+  bool ok = ctx &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, int(kOAuthTagSize), const_cast<uint8_t*>(tag.data())) == 1 &&
+            EVP_DecryptUpdate(ctx, nullptr, &n, reinterpret_cast<const uint8_t*>(server_name.data()),
                               int(server_name.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), block.data(), &n, ct.data(), int(ct.size())) == 1;
+            EVP_DecryptUpdate(ctx, block.data(), &n, ct.data(), int(ct.size())) == 1;
   // Nothing decrypted is looked at before the tag is checked.
-  ok = ok && EVP_DecryptFinal_ex(ctx.get(), block.data() + n, &fin) == 1;
+  ok = ok && EVP_DecryptFinal_ex(ctx, block.data() + n, &fin) == 1;
   if (!ok) {
     OPENSSL_cleanse(block.data(), block.size());
     return base::fail(OAuthError::Integrity);

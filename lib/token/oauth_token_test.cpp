@@ -191,3 +191,26 @@ TEST(OAuthGrant, JsonRoundTripAndErrors) {
   EXPECT_FALSE(parse_oauth_grant_json("{\"access_token\":\"AAAA\",\"kid\":\"k\",\"key\":\"%%%\"}"));
   EXPECT_FALSE(parse_oauth_grant_json("{\"access_token\":\"!\",\"kid\":\"k\",\"key\":\"AAAA\"}"));
 }
+
+// The decryption context is kept per thread and key: alternating keys, a tampered token in between
+// and a same-sized wrong key must each give the answer a fresh context would.
+TEST(OAuthToken, KeptContextAnswersLikeAFreshOne) {
+  base::SeededRandom rnd(9);
+  OAuthKey other{"k2", std::vector<uint8_t>(32, 0x42), OAuthAlg::A256GCM};
+  auto a = b64(kCoturnA256), b = b64(kCoturnA128);
+  auto g = mint_oauth_grant(other, kServer, 2000000000, 600, rnd);
+  auto c = b64(g.access_token);
+  auto bad = a;
+  bad[20] ^= 1;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(decode_oauth_token(key256(), kServer, a));
+    EXPECT_TRUE(decode_oauth_token(key128(), kServer, b));
+    EXPECT_FALSE(decode_oauth_token(key256(), kServer, bad));
+    EXPECT_TRUE(decode_oauth_token(key256(), kServer, a));
+    EXPECT_FALSE(decode_oauth_token(other, kServer, a));  // same size, other key
+    auto t = decode_oauth_token(other, kServer, c);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->mac_key, g.mac_key);
+    EXPECT_FALSE(decode_oauth_token(key256(), kServer, c));
+  }
+}
