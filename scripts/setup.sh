@@ -16,6 +16,8 @@ pkgs=(
   clang libclang-rt-14-dev
   # real peers for interop tests, and the benchmark anchor
   coturn python3 python3-aioice chromium
+  # certutil: the browser tests trust the local CA in an NSS database, as the console tells users to
+  libnss3-tools
   # SIP over WebSocket peers: Kamailio as reference registrar and as IMS core stand-in (auth_db on SQLite)
   kamailio kamailio-websocket-modules kamailio-tls-modules kamailio-sqlite-modules sqlite3
   # scripts and benchmarks
@@ -34,9 +36,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# playwright-core drives Debian's chromium in the browser tests (it never downloads a browser).
-# jssip and ws: the JsSIP WIC of the SIP-over-WebSocket tests.
+# esbuild bundles the browser WIC (web/, with jssip) into web/dist. playwright-core drives Debian's
+# chromium in the browser tests (it never downloads a browser). jssip and ws: the JsSIP WIC of the
+# SIP-over-WebSocket tests.
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jssip ] || [ ! -d node_modules/ws ] ||
+   [ ! -d node_modules/esbuild ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2 (and what CI runs): set up, then build and run every test:
-#  1. release build: unit tests, fuzz corpora replayed, interop with real peers, README check;
+#  1. release build: unit tests, fuzz corpora replayed, interop and end-to-end tests with real peers
+#     (JsSIP, coturn, Kamailio, Chromium), README check;
 #  2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests;
 #  3. libFuzzer build (clang): each fuzz target for FUZZ_SECONDS (default 60) from its corpus.
 set -euo pipefail
@@ -12,8 +13,8 @@ step() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
 step setup
 bash scripts/setup.sh
 
-run_ctest() {  # unit tests in parallel, then the tests that start servers, one at a time
-  (cd "$1" && ctest --output-on-failure -j"$(nproc)" -L 'unit|fuzz-replay|docs' && ctest --output-on-failure -L interop)
+run_ctest() {  # unit tests in parallel, then the tests that start servers (and browsers), one at a time
+  (cd "$1" && ctest --output-on-failure -j"$(nproc)" -L 'unit|fuzz-replay|docs' && ctest --output-on-failure -L 'interop|e2e')
 }
 
 step "release build"
