@@ -1,7 +1,5 @@
 // `webims admin`: provisioning of the store. Writes go through the same Store the servers read,
 // so a running server sees them within seconds.
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 #include "local_secrets.hpp"
+#include "net/tls.hpp"
 #include "store/store.hpp"
 #include "turn/logic/credentials.hpp"
 
@@ -254,22 +253,6 @@ int wwsf(std::vector<std::string>& args, const Config& c) {
   throw std::runtime_error("wwsf: unknown action '" + action + "' (add, list, block, unblock, remove, pool)");
 }
 
-// RFC 8705 §3.1: x5t#S256, the SHA-256 of the DER certificate, here in lower-case hex.
-std::string cert_sha256_hex(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (!f) throw std::runtime_error("cannot read --cert-file " + path);
-  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  if (!x) throw std::runtime_error("--cert-file " + path + " holds no PEM certificate");
-  unsigned char* der = nullptr;
-  int n = i2d_X509(x, &der);
-  X509_free(x);
-  if (n <= 0) throw std::runtime_error("cannot DER-encode the certificate of " + path);
-  auto digest = crypto::sha256(crypto::Bytes(der, size_t(n)));
-  OPENSSL_free(der);
-  return base::hex_encode({digest.data(), digest.size()});
-}
-
 int oauth_client(std::vector<std::string>& args, const Config& c) {
   if (args.empty()) throw std::runtime_error("oauth-client: add, list or remove?");
   std::string action = args[0];
@@ -303,7 +286,8 @@ int oauth_client(std::vector<std::string>& args, const Config& c) {
       require_wwsf(*store, *wwsf_id);
       oc.kind = "wwsf";
       oc.wwsf_id = *wwsf_id;
-      oc.cert_sha256_hex = cert_sha256_hex(*cert);
+      if (::access(cert->c_str(), R_OK) != 0) throw std::runtime_error("cannot read --cert-file " + *cert);
+      oc.cert_sha256_hex = net::cert_sha256_hex(*cert);  // RFC 8705 §3.1 x5t#S256, hex
     } else {
       throw std::runtime_error("--kind must be 'public' or 'wwsf'");
     }

@@ -336,6 +336,26 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& ca_file
   return ctx;
 }
 
+void request_client_certificates(ssl::context& ctx) {
+  SSL_CTX_set_verify(ctx.native_handle(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+}
+
+std::string cert_sha256_hex(const std::string& pem_file) {
+  check_readable(pem_file, "certificate file");
+  Cert c = load_cert(pem_file);
+  if (!c) throw std::runtime_error("'" + pem_file + "' holds no PEM certificate");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(c.get(), EVP_sha256(), md, &n) != 1) fail("cannot hash the certificate of '" + pem_file + "'");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
 void set_tls_peer_name(SSL* ssl, const std::string& raw_host) {
   std::string host = strip_brackets(raw_host);
   if (base::IpAddress::parse(host)) {

@@ -30,6 +30,15 @@ std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::st
 // and requires the peer certificate to match it (DNS name or IP address, RFC 6125). Throws on failure.
 void set_tls_peer_name(SSL* ssl, const std::string& host);
 
+// Makes a server context ask clients for a certificate without requiring one and without verifying
+// its chain: OAuth clients are pinned by the certificate's SHA-256 (RFC 8705 §2.2, the WAF's W4
+// clients), and browsers may send none. The hash reaches handlers as HttpRequest::peer_cert_sha256_hex.
+void request_client_certificates(boost::asio::ssl::context& ctx);
+
+// RFC 8705 §3.1 (x5t#S256) in lower-case hex: the SHA-256 of the DER encoding of the first PEM
+// certificate in `pem_file`. Throws std::runtime_error naming the file when it holds none.
+std::string cert_sha256_hex(const std::string& pem_file);
+
 // The files of a local CA, as absolute or `dir`-relative paths as given.
 struct LocalCaFiles {
   std::string ca_cert, ca_key, cert, key;

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -171,6 +173,30 @@ TEST(LocalCa, IncompleteCaIsAnErrorNotARegeneration) {
     EXPECT_NE(std::string(e.what()).find("ca.key"), std::string::npos) << e.what();
   }
   EXPECT_THROW(ensure_local_ca(t / "x", {"bad name!"}), std::runtime_error);
+}
+
+// RFC 8705 §3.1: the hash of the DER certificate, computed here independently (i2d + SHA-256).
+TEST(CertSha256, IsTheHashOfTheDerCertificate) {
+  TempDir t;
+  auto f = ensure_local_ca(t / "tls", {"localhost"});
+  X509* x = load(f.cert);
+  unsigned char* der = nullptr;
+  int n = i2d_X509(x, &der);
+  X509_free(x);
+  ASSERT_GT(n, 0);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(der, size_t(n), md);
+  OPENSSL_free(der);
+  std::string want;
+  char buf[3];
+  for (unsigned char b : md) {
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    want += buf;
+  }
+  EXPECT_EQ(cert_sha256_hex(f.cert), want);
+  EXPECT_NE(cert_sha256_hex(f.ca_cert), want);
+  EXPECT_THROW(cert_sha256_hex(f.key), std::runtime_error);                  // a key, no certificate
+  EXPECT_THROW(cert_sha256_hex(t / "missing.pem"), std::runtime_error);
 }
 
 TEST(TlsContext, ErrorsNameTheFile) {

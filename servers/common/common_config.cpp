@@ -1,6 +1,9 @@
 #include "common/common_config.hpp"
 
+#include <algorithm>
+
 #include "base/log.hpp"
+#include "common/host_address.hpp"
 #include "net/tls.hpp"
 
 namespace servers {
@@ -34,13 +37,23 @@ void TlsConfig::describe(base::config::Binder& b) {
   b.field("dir", dir, "Where generated CA and certificates are kept (created with mode 0700).");
 }
 
+std::vector<std::string> TlsConfig::local_names() {
+  std::vector<std::string> n{"localhost", "127.0.0.1", "::1"};
+  std::string primary = primary_address();
+  if (std::find(n.begin(), n.end(), primary) == n.end()) n.push_back(primary);
+  return n;
+}
+
 TlsConfig::Files TlsConfig::resolve(const std::vector<std::string>& names) const {
   if (!cert_file.empty() || !key_file.empty()) {
     if (cert_file.empty() || key_file.empty())
       throw base::config::Error("[tls] cert_file and key_file must be set together");
     return {cert_file, key_file, ca_file, false};
   }
-  auto f = net::ensure_local_ca(dir, names);
+  std::vector<std::string> all = local_names();
+  for (auto& n : names)
+    if (std::find(all.begin(), all.end(), n) == all.end()) all.push_back(n);
+  auto f = net::ensure_local_ca(dir, all);
   return {f.cert, f.key, f.ca_cert, true};
 }
 

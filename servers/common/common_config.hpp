@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/config.hpp"
 
@@ -25,10 +26,13 @@ struct TlsConfig {
   std::string ca_file;
   std::string dir = "./var/tls";
   void describe(base::config::Binder& b);
-  // Certificate and key to serve: the configured ones, or a local CA and a certificate for `names`
-  // generated under `dir` (first start of a self-contained deployment).
+  // Certificate and key to serve: the configured ones, or a local CA and a certificate generated
+  // under `dir` (first start of a self-contained deployment) for `names` and local_names(), so
+  // every listener of one host presents the same certificate, valid however a browser reaches it.
   struct Files { std::string cert, key, ca; bool generated; };
-  Files resolve(const std::vector<std::string>& names) const;
+  Files resolve(const std::vector<std::string>& names = {}) const;
+  // localhost, 127.0.0.1, ::1 and the host's primary address (servers::primary_address()).
+  static std::vector<std::string> local_names();
 };
 
 }  // namespace servers

@@ -17,10 +17,6 @@ constexpr const char* kLog = "waf";
 int64_t seconds(base::config::Duration d) { return int64_t(d.count() / 1000); }
 }  // namespace
 
-void request_client_certificates(boost::asio::ssl::context& ctx) {
-  SSL_CTX_set_verify(ctx.native_handle(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
-}
-
 token::SigningKey load_signing_key(const std::string& file, store::Store& store) {
   if (!file.empty()) {
     std::ifstream in(file);
@@ -57,7 +53,7 @@ WafService::WafService(boost::asio::io_context& io, const WafConfig& cfg, WafSet
     if (cfg_.listen.rfind("https://", 0) == 0) {
       auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1"});
       tls = net::make_server_tls_context(files.cert, files.key);
-      if (cfg_.request_client_cert) request_client_certificates(*tls);
+      if (cfg_.request_client_cert) net::request_client_certificates(*tls);
     }
     https_ = std::make_unique<net::HttpServer>(
         io, cfg_.listen,

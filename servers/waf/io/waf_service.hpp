@@ -23,10 +23,6 @@ class Store;
 
 namespace waf::io {
 
-// Asks clients for a certificate without requiring one and without verifying its chain: WWSF
-// clients are pinned by the certificate's SHA-256 (RFC 8705 §2.2), browsers may send none.
-void request_client_certificates(boost::asio::ssl::context& ctx);
-
 // The signing key: from `file` (a private JWK) when set, else the store's "waf-signing-jwk".
 token::SigningKey load_signing_key(const std::string& file, store::Store& store);
 
