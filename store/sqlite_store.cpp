@@ -629,6 +629,11 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  size_t count_subscribers() override {
+    auto s = stmt("SELECT count(*) FROM subscribers");
+    return s.step("count subscribers") ? size_t(s.col_int64(0)) : 0;
+  }
+
   bool remove_subscriber(const std::string& impi) override {
     Transaction tx(db_, what_);
     size_t regs = 0;
@@ -868,6 +873,13 @@ class SqliteStore final : public Store {
     }
     tx.commit();
     return value;
+  }
+
+  std::optional<std::string> find_local_secret(const std::string& name) override {
+    auto s = stmt("SELECT value FROM local_secrets WHERE name = ?1");
+    s.text(1, name);
+    if (s.step("read local secret")) return s.col_text(0);
+    return std::nullopt;
   }
 
  private:

@@ -273,6 +273,7 @@ class Store {
   virtual std::optional<Subscriber> find_subscriber(const std::string& impi) = 0;
   // Sorted by IMPI.
   virtual std::vector<Subscriber> list_subscribers() = 0;
+  virtual size_t count_subscribers() = 0;
   // Removes the subscriber, its IMPUs and its registrations. False when there was none.
   virtual bool remove_subscriber(const std::string& impi) = 0;
   // The IMPI an IMPU belongs to.
@@ -312,6 +313,8 @@ class Store {
   // A secret this deployment generated for itself: the stored value, or `make()`'s result stored
   // under `name` on first use. Concurrent first uses by several processes agree on one value.
   virtual std::string local_secret(const std::string& name, const std::function<std::string()>& make) = 0;
+  // The stored value of `name`, without making one when there is none.
+  virtual std::optional<std::string> find_local_secret(const std::string& name) = 0;
 };
 
 // Derives the keys of RFC 8489 §9.2.2 from the password. OpaqueString (RFC 8265) is the identity on

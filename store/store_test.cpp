@@ -316,6 +316,10 @@ TEST(LocalSecrets, CreatedOnceThenKeptAcrossStoresAndRestarts) {
   auto again = Store::open(t.url("s.db"));
   EXPECT_EQ(again->local_secret("turn-km", make), "generated-1");
   EXPECT_EQ(made, 2);
+  EXPECT_EQ(again->find_local_secret("turn-km"), "generated-1");
+  EXPECT_EQ(again->find_local_secret("never-made"), std::nullopt);
+  EXPECT_EQ(again->find_local_secret("never-made"), std::nullopt);  // looking does not make one
+  EXPECT_EQ(made, 2);
 }
 
 // ---- HSS, registrations, Solution 1 records (migration 3) ----
@@ -385,6 +389,7 @@ TEST(Subscribers, PutFindListRemove) {
   EXPECT_EQ(st->find_subscriber("bob@ims.example.org"), b);
   auto all = st->list_subscribers();
   ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(st->count_subscribers(), 2u);
   EXPECT_EQ(all[0].impi, "alice@ims.example.org");
   EXPECT_EQ(all[1], b);
 
@@ -410,6 +415,7 @@ TEST(Subscribers, PutFindListRemove) {
   uint64_t rg = st->registrations_generation();
   EXPECT_TRUE(st->remove_subscriber("alice@ims.example.org"));
   EXPECT_FALSE(st->remove_subscriber("alice@ims.example.org"));
+  EXPECT_EQ(st->count_subscribers(), 1u);
   EXPECT_FALSE(st->impi_for_impu("sip:alice@ims.example.org"));
   EXPECT_TRUE(st->list_registrations().empty());
   EXPECT_GT(st->registrations_generation(), rg);
