@@ -13,14 +13,16 @@ void PcscfConfig::describe(Binder& b) {
           "WebSocket listeners: wss://ADDR:PORT (TLS from [tls]); ws:// only behind a TLS front end.");
   b.field("allowed_origins", allowed_origins,
           "Origins (scheme://host[:port]) whose pages may open a WebSocket; others get HTTP 403 (TR 33.871\n"
-          "6.1.1.2 NOTE 4). Never empty: list the WWSF's origin(s).");
+          "6.1.1.2 NOTE 4). Never empty: list the WWSF's origin(s). In `webims all`, left at the default: [wwsf]\n"
+          "origin and cors_origins (the WWSF's listener as localhost, 127.0.0.1, [::1] and the primary address).");
   b.field("sip_listen", sip_listen, "SIP listeners toward the IMS core: udp:// tcp:// tls://ADDR:PORT.");
   b.field("sip_host", sip_host, "Host in Via, Path and Record-Route toward the core. Empty: the first sip_listen address.");
   b.field("next_hop", next_hop, "The IMS core (I-/S-CSCF) requests are sent to: a SIP URI with transport.");
   b.field("core_in_process", core_in_process,
           "When next_hop is the core of this same process (webims all), hand SIP messages to it in memory\n"
           "instead of over a loopback TCP/TLS connection. false: over the socket (to watch with tcpdump/sngrep).");
-  b.field("turn_uris", turn_uris, "TURN servers announced with Solution 1 credentials (uri parameters of 3gpp-ext-turn-cred).");
+  b.field("turn_uris", turn_uris, "TURN servers announced with Solution 1 credentials (uri parameters of 3gpp-ext-turn-cred).\n"
+                                  "In `webims all`, left at the default: the [turn] listeners at its relay address.");
   b.field("turn_credential_lifetime", turn_credential_lifetime,
           "Lifetime of a Solution 1 TURN credential (TS 33.203 X.5.2), Km from [[turn.secrets]].");
   b.field("turn_credential_grace", turn_credential_grace,
@@ -38,10 +40,12 @@ void PcscfConfig::describe(Binder& b) {
   b.field("home_domain", home_domain,
           "IMS home domain: the audience a Bearer token must name, and the realm of the TNA REGISTER.\n"
           "Empty: [core] home_domain.");
-  b.field("token_issuers", token_issuers, "Accepted `iss` of IMS access tokens (the WAF). Empty: any issuer.");
+  b.field("token_issuers", token_issuers, "Accepted `iss` of IMS access tokens (the WAF). Empty: any issuer. In `webims all`,\n"
+                                          "left at the default: [waf] issuer.");
   b.field("token_jwks_url", token_jwks_url,
           "The WAF's JWKS (ES256 keys), fetched and cached; fetched again for an unknown kid. Empty, with\n"
-          "token_jwks_file and token_introspection_url empty too: Bearer REGISTERs are refused (403).");
+          "token_jwks_file and token_introspection_url empty too: Bearer REGISTERs are refused (403). In `webims all`,\n"
+          "left at the default (and token_jwks_file empty): the keys of the WAF in the same process, nothing fetched.");
   b.field("token_jwks_file", token_jwks_file, "A static JWKS file instead (takes precedence over token_jwks_url).");
   b.field("token_max_skew", token_max_skew, "Clock skew allowed on a token's exp and iat.");
   b.field("token_jwks_refetch_interval", token_jwks_refetch_interval,

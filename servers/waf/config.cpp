@@ -12,7 +12,8 @@ void WafConfig::describe(Binder& b) {
             "WAF (TR 33.871 4.2.2): OAuth 2.0 authorization server for IMS access tokens (ES256 JWT) and RFC 7635\n"
             "TURN tokens (TR 33.872 6.3.2). TURN tokens use the first [[turn.oauth_keys]] key and [turn]'s server name.");
   b.field("listen", listen, "HTTPS listener (https://ADDR:PORT). In `webims all` the WWSF's listener serves the WAF too.");
-  b.field("issuer", issuer, "The WAF's identifier: the tokens' `iss`, the eP-CSCF's [pcscf] token_issuers, the metadata's base URL.");
+  b.field("issuer", issuer, "The WAF's identifier: the tokens' `iss`, the eP-CSCF's [pcscf] token_issuers, the metadata's base URL.\n"
+                            "In `webims all`, left at the default: https://localhost:PORT with the port of [wwsf] listen.");
   b.field("path_prefix", path_prefix, "Path under which the endpoints are served (\"\" or e.g. \"/waf\").");
   b.field("token_lifetime", token_lifetime, "Lifetime of an IMS access token.");
   b.field("turn_token_lifetime", turn_token_lifetime, "Lifetime of an RFC 7635 TURN token.");
@@ -21,7 +22,8 @@ void WafConfig::describe(Binder& b) {
   b.field("signing_key_file", signing_key_file,
           "Private JWK (EC P-256) the tokens are signed with. Empty: one is generated on first start and kept in the store.");
   b.field("request_client_cert", request_client_cert,
-          "Ask TLS clients for a certificate (WWSFs authenticate with one, RFC 8705); browsers may send none.");
+          "Ask TLS clients for a certificate (WWSFs authenticate with one, RFC 8705); browsers may send none.\n"
+          "In `webims all`: on the listener shared with the WWSF.");
   b.field("control_listen", control_listen, "HTTP listener for /metrics and /health. Empty: none.");
 }
 

@@ -20,6 +20,7 @@ struct WwsfConfig {
   std::string web_root = "./web/dist";
   std::vector<std::string> cors_origins;
   std::vector<std::string> csp_connect_src{"wss://localhost:7443"};
+  std::string pcscf_url = "wss://{host}:7443";
   bool open_registration = false;
   Duration session_idle = std::chrono::minutes(30);
   Duration session_lifetime = std::chrono::hours(12);

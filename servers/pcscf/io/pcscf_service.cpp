@@ -59,7 +59,7 @@ net::SipTransport transport_of(std::string_view t) {
 
 PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
                            const std::vector<token::TurnKey>& turn_keys, const servers::StoreConfig& store_cfg,
-                           const servers::TlsConfig& tls_cfg)
+                           const servers::TlsConfig& tls_cfg, const std::optional<std::string>& token_jwks)
     : io_(io), cfg_(cfg), timer_(io), purge_timer_(io), wwsf_timer_(io) {
   store_ = store::Store::open(store_cfg.url);
 
@@ -78,9 +78,10 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
   s.token.policy.issuers = cfg.token_issuers;
   s.token.policy.audience = cfg.home_domain;
   s.token.policy.max_skew_seconds = seconds(cfg.token_max_skew);
-  s.token.jwks_fetch = cfg.token_jwks_file.empty() && !cfg.token_jwks_url.empty();
+  bool static_jwks = !cfg.token_jwks_file.empty() || token_jwks.has_value();
+  s.token.jwks_fetch = jwks_fetch_ = !static_jwks && !cfg.token_jwks_url.empty();
   s.token.introspection = !cfg.token_introspection_url.empty();
-  s.token.enabled = !cfg.token_jwks_file.empty() || s.token.jwks_fetch || s.token.introspection;
+  s.token.enabled = static_jwks || s.token.jwks_fetch || s.token.introspection;
   s.token.jwks_refetch_interval_s = seconds(cfg.token_jwks_refetch_interval);
   s.token.jwks_max_age_s = seconds(cfg.token_jwks_max_age);
   if (s.token.enabled && cfg.home_domain.empty()) {
@@ -96,6 +97,11 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
     auto keys = token::VerifyKeys::from_jwks(text.str());
     if (!keys) throw std::runtime_error("[pcscf] token_jwks_file '" + cfg.token_jwks_file + "': " + keys.error());
     static_keys = std::move(*keys);
+  } else if (token_jwks) {
+    auto keys = token::VerifyKeys::from_jwks(*token_jwks);
+    if (!keys) throw std::runtime_error("the WAF's keys handed over in process: " + keys.error());
+    static_keys = std::move(*keys);
+    LOG_INFO(kLog) << "token keys: the WAF of this process (no JWKS fetch)";
   }
   s.turn_push.push = !cfg.turn_push_urls.empty();
   s.turn_push.revoke = s.turn_push.push && cfg.turn_revoke_on_deregister;
@@ -233,7 +239,7 @@ void PcscfService::start() {
   schedule();
   purge_turn_credentials();
   poll_wwsfs();
-  if (cfg_.token_jwks_file.empty() && !cfg_.token_jwks_url.empty()) fetch_jwks();  // warm the cache
+  if (jwks_fetch_) fetch_jwks();  // warm the cache
 }
 
 void PcscfService::poll_wwsfs() {

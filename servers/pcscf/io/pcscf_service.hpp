@@ -33,10 +33,13 @@ namespace pcscf::io {
 
 class PcscfService final : private PcscfIo {
  public:
-  // `turn_keys`: [[turn.secrets]]; the first mints credentials. Throws std::runtime_error on a
-  // configuration the shell cannot use (unresolvable next hop, port in use...).
+  // `turn_keys`: [[turn.secrets]]; the first mints credentials. `token_jwks`: the WAF's keys (JWKS
+  // JSON) handed over in process (webims all), used like [pcscf] token_jwks_file, which still takes
+  // precedence. Throws std::runtime_error on a configuration the shell cannot use (unresolvable next
+  // hop, port in use...).
   PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg, const std::vector<token::TurnKey>& turn_keys,
-               const servers::StoreConfig& store, const servers::TlsConfig& tls);
+               const servers::StoreConfig& store, const servers::TlsConfig& tls,
+               const std::optional<std::string>& token_jwks = std::nullopt);
   ~PcscfService() override;
 
   void start();
@@ -75,6 +78,7 @@ class PcscfService final : private PcscfIo {
   boost::asio::steady_timer purge_timer_;  // hourly: expired TURN credential records
   boost::asio::steady_timer wwsf_timer_;
   std::optional<uint64_t> wwsfs_generation_;
+  bool jwks_fetch_ = false;  // keys come from token_jwks_url
   std::shared_ptr<boost::asio::ssl::context> http_tls_;  // trust for the WAF and TURN control APIs
   std::unique_ptr<TurnPusher> turn_push_;                 // Approach 2; none without turn_push_urls
   // Completions of HTTP calls check it: false once stopped (the service may be gone).

@@ -84,6 +84,8 @@ class WafLogic {
 
   const WafStats& stats() const { return stats_; }
   const WafSettings& settings() const { return settings_; }
+  // The public signing keys as published at /.well-known/jwks.json (RFC 7517).
+  std::string jwks() const { return token::jwks_json(keys_); }
 
  private:
   // A ticket (WWSF-vouched authorization) or a code.

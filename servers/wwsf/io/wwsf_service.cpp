@@ -1,5 +1,6 @@
 #include "wwsf/io/wwsf_service.hpp"
 
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
@@ -25,6 +26,7 @@ WwsfSettings settings_from(const WwsfConfig& cfg) {
   s.origin = cfg.origin;
   s.cors_origins = cfg.cors_origins;
   s.csp_connect_src = cfg.csp_connect_src;
+  s.pcscf_url = cfg.pcscf_url;
   s.open_registration = cfg.open_registration;
   s.hsts = cfg.listen.rfind("https://", 0) == 0;
   s.session_idle = secs(cfg.session_idle);
@@ -40,8 +42,9 @@ WwsfSettings settings_from(const WwsfConfig& cfg) {
 }
 
 WwsfService::WwsfService(boost::asio::io_context& io, const WwsfConfig& cfg, const servers::StoreConfig& store_cfg,
-                         const servers::TlsConfig& tls_cfg)
-    : io_(io), cfg_(cfg), timer_(io) {
+                         const servers::TlsConfig& tls_cfg, ColocatedWaf waf)
+    : io_(io), cfg_(cfg), waf_(std::move(waf)), timer_(io) {
+  if (waf_.w4_in_process && !waf_.handle) throw std::invalid_argument("W4 in process needs the WAF's handler");
   store_ = store::Store::open(store_cfg.url);
   if (auto w = store_->find_wwsf(cfg.id); !w)
     LOG_WARN(kLog) << "WWSF \"" << cfg.id << "\" is not in the store: the WAF and the core will refuse its tokens "
@@ -49,10 +52,13 @@ WwsfService::WwsfService(boost::asio::io_context& io, const WwsfConfig& cfg, con
   else if (w->blocked)
     LOG_WARN(kLog) << "WWSF \"" << cfg.id << "\" is blocked by the operator: its tokens will be refused";
 
-  auto files = tls_cfg.resolve({"localhost", "127.0.0.1", "::1", servers::primary_address()});
+  auto files = tls_cfg.resolve();
   if (files.generated) LOG_INFO(kLog) << "TLS: using the generated certificate " << files.cert << " (CA " << files.ca << ")";
   std::shared_ptr<boost::asio::ssl::context> server_tls;
-  if (cfg.listen.rfind("https://", 0) == 0) server_tls = net::make_server_tls_context(files.cert, files.key);
+  if (cfg.listen.rfind("https://", 0) == 0) {
+    server_tls = net::make_server_tls_context(files.cert, files.key);
+    if (waf_.request_client_cert) net::request_client_certificates(*server_tls);
+  }
 
   // W4: trust the [tls] CA and present the WWSF's client certificate (RFC 8705 mTLS).
   w4_tls_ = net::make_client_tls_context(files.ca, true);
@@ -63,6 +69,7 @@ WwsfService::WwsfService(boost::asio::io_context& io, const WwsfConfig& cfg, con
   if (ec) throw std::runtime_error("[wwsf] W4 client certificate " + cert + ": " + ec.message());
   w4_tls_->use_private_key_file(key, boost::asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("[wwsf] W4 client key " + key + ": " + ec.message());
+  w4_cert_sha256_ = net::cert_sha256_hex(cert);
 
   logic_ = std::make_unique<WwsfLogic>(settings_from(cfg), *store_, random_, static_cast<WafCaller&>(*this),
                                        StaticFiles(cfg.web_root));
@@ -70,6 +77,8 @@ WwsfService::WwsfService(boost::asio::io_context& io, const WwsfConfig& cfg, con
   http_ = std::make_unique<net::HttpServer>(
       io, cfg.listen,
       net::HttpAsyncHandler([this](const net::HttpRequest& r, net::HttpRespond respond) {
+        if (waf_.handle)
+          if (auto res = waf_.handle(r)) return respond(std::move(*res));
         logic_->handle(r, base::Now::system(), std::move(respond));
       }),
       server_tls);
@@ -115,7 +124,8 @@ WwsfService::~WwsfService() { stop(); }
 
 void WwsfService::start() {
   LOG_INFO(kLog) << "WWSF \"" << cfg_.id << "\" on " << cfg_.listen << " (origin " << cfg_.origin << "), app from "
-                 << cfg_.web_root << ", tokens from " << cfg_.waf_token_url;
+                 << cfg_.web_root << ", tokens from "
+                 << (waf_.w4_in_process ? "the WAF of this process (W4 in memory)" : cfg_.waf_token_url);
   if (control_) LOG_INFO(kLog) << "control listener http://" << control_->local_endpoint().to_string() << " (/metrics, /health)";
   schedule();
 }
@@ -145,6 +155,7 @@ void WwsfService::schedule() {
 }
 
 void WwsfService::post_token_request(std::string form_body, Done done) {
+  if (waf_.w4_in_process) return post_in_process(std::move(form_body), std::move(done));
   net::HttpClientRequest req;
   req.method = "POST";
   req.url = cfg_.waf_token_url;
@@ -157,6 +168,32 @@ void WwsfService::post_token_request(std::string form_body, Done done) {
   net::http_request(io_, std::move(req), opts, [done = std::move(done)](base::Result<net::HttpClientResponse, std::string> r) {
     if (!r) return done(base::fail(r.error()));
     done(WafCaller::Answer{r->status, std::move(r->body)});
+  });
+}
+
+// The request the WAF would have read off the mutually authenticated connection: same method, path,
+// form and client-certificate hash, so its client authentication (RFC 8705) and REQ 2.1/2.2/3.2 checks
+// run unchanged. Posted, so the logic that asked is never re-entered from inside its own call.
+void WwsfService::post_in_process(std::string form_body, Done done) {
+  auto req = std::make_shared<net::HttpRequest>();
+  req->method = "POST";
+  req->target = req->path = waf_.token_path;
+  req->headers = {{"content-type", "application/x-www-form-urlencoded"}, {"accept", "application/json"}};
+  req->body = std::move(form_body);
+  req->remote = *base::Endpoint::parse("127.0.0.1:0");
+  req->tls = true;
+  req->peer_cert_sha256_hex = w4_cert_sha256_;
+  boost::asio::post(io_, [this, req, done = std::move(done)] {
+    if (stopped_) return;
+    std::optional<net::HttpResponse> res;
+    try {
+      res = waf_.handle(*req);
+    } catch (const std::exception& e) {
+      LOG_ERROR(kLog) << "the WAF of this process failed on a W4 request: " << e.what();
+      return done(base::fail(std::string("the WAF of this process failed")));
+    }
+    if (!res) return done(base::fail("the WAF of this process does not serve " + waf_.token_path));
+    done(WafCaller::Answer{res->status, std::move(res->body)});
   });
 }
 

@@ -190,6 +190,10 @@ net::HttpResponse WwsfLogic::api(Ctx& c, net::HttpRespond& respond, bool& deferr
     if (expired) release_guest(*expired);
   }
 
+  if (path == "/api/wic-config") {
+    if (method != "GET") return {405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET"}}};
+    return wic_config();
+  }
   if (path == "/api/session") {
     if (method != "GET") return {405, "text/plain; charset=utf-8", "method not allowed\n", {{"Allow", "GET"}}};
     return session_info(c);
@@ -333,6 +337,18 @@ net::HttpResponse WwsfLogic::session_info(Ctx& c) {
     out["guest"] = g;
   }
   return json_response(200, out);
+}
+
+net::HttpResponse WwsfLogic::wic_config() {
+  // The guest entry is offered only when the operator gave this WWSF a pool (scenario 3, NOTE 6);
+  // read at every request so `webims admin wwsf add --pool-pattern` shows without a restart.
+  auto w = store_.find_wwsf(s_.wwsf_id);
+  bool guest = w && !w->pool_pattern.empty();
+  return json_response(200, {{"pcscf_url", s_.pcscf_url},
+                             {"wwsf_id", s_.wwsf_id},
+                             {"guest", guest},
+                             {"web_login", true},
+                             {"open_registration", s_.open_registration}});
 }
 
 void WwsfLogic::release_guest(const Session& s) {

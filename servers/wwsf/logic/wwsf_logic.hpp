@@ -6,6 +6,8 @@
 // API (JSON bodies; every POST needs `Content-Type: application/json` and an Origin that is this
 // WWSF's own or one of cors_origins; those marked [csrf] also need the session cookie and the
 // session's token in `X-CSRF-Token`):
+//   GET  /api/wic-config                          -> {pcscf_url, wwsf_id, guest, web_login, open_registration}
+//                                                    what the app needs before anyone signs in (no session)
 //   POST /api/register {username,password}       when open_registration
 //   POST /api/login {username,password}          -> {username, csrf_token} + Set-Cookie
 //   GET  /api/session                             -> {kind, csrf_token, username, links | guest}
@@ -55,6 +57,9 @@ inline constexpr std::string_view kSessionCookie = "__Host-webims_session";
 
 struct WwsfSettings {
   std::string wwsf_id = "localhost";
+  // The eP-CSCF's WebSocket URL for the app (/api/wic-config); a literal "{host}" is replaced by the
+  // page with location.hostname, so one value serves a page opened by name or by address.
+  std::string pcscf_url = "wss://{host}:7443";
   std::string origin = "https://localhost:8443";
   std::vector<std::string> cors_origins;
   std::vector<std::string> csp_connect_src;
@@ -117,6 +122,7 @@ class WwsfLogic {
   net::HttpResponse register_account(Ctx& c);
   net::HttpResponse login(Ctx& c);
   net::HttpResponse session_info(Ctx& c);
+  net::HttpResponse wic_config();
   net::HttpResponse logout(Ctx& c);
   net::HttpResponse link(Ctx& c);
   net::HttpResponse confirm_link(Ctx& c);

@@ -152,6 +152,34 @@ TEST_F(WwsfLogicTest, LoginSetsAHostOnlySecureCookieAndCsrfToken) {
   EXPECT_EQ(acct->password_hash.find("correct horse"), std::string::npos);
 }
 
+TEST_F(WwsfLogicTest, WicConfigTellsTheAppWhatItNeedsWithoutASession) {
+  settings_.pcscf_url = "wss://{host}:17443";
+  make();
+  auto r = send("GET", "/api/wic-config");
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  EXPECT_EQ(r.body, (json{{"pcscf_url", "wss://{host}:17443"}, {"wwsf_id", "wwsf.example"}, {"guest", false},
+                          {"web_login", true}, {"open_registration", false}}));
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.header("Set-Cookie"), "");
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "");  // no Origin sent: a same-origin GET
+  EXPECT_EQ(send("GET", "/api/wic-config", "", {{"origin", kOrigin}}).header("Access-Control-Allow-Origin"), kOrigin);
+
+  // A WWSF known without a pool: still no guest entry. With a pool (read at each request): guests.
+  store_->put_wwsf({"wwsf.example", "", false, "", 1, 1});
+  EXPECT_EQ(send("GET", "/api/wic-config").body["guest"], false);
+  store_->put_wwsf({"wwsf.example", "*@guest.example", false, "", 1, 2});
+  EXPECT_EQ(send("GET", "/api/wic-config").body["guest"], true);
+  // Another WWSF's pool is not ours.
+  store_->put_wwsf({"wwsf.example", "", false, "", 1, 3});
+  store_->put_wwsf({"other.example", "*@other.example", false, "", 1, 3});
+  EXPECT_EQ(send("GET", "/api/wic-config").body["guest"], false);
+
+  settings_.open_registration = true;
+  make();
+  EXPECT_EQ(send("GET", "/api/wic-config").body["open_registration"], true);
+  EXPECT_EQ(send("POST", "/api/wic-config", "{}", {{"origin", kOrigin}, {"content-type", "application/json"}}).status, 405);
+}
+
 TEST_F(WwsfLogicTest, LoginFailuresAreRefusedAndBounded) {
   ASSERT_TRUE(logic_->add_account("alice", "correct horse", now_.unix_s));
   EXPECT_EQ(login("alice", "wrong password").status, 401);
