@@ -5,6 +5,14 @@
 
 namespace cli {
 
+void AllConfig::describe(base::config::Binder& b) {
+  b.section("all", "`webims all` only: the self-contained deployment.");
+  b.field("demo", demo,
+          "On first start (a store without any subscriber), create demo data: subscribers alice and bob of\n"
+          "[core] home_domain (bob linked to the web account carol, both allowing [wwsf] id), a guest pool of five\n"
+          "(*@guest.<home_domain>), all with random passwords; listed on standard output at every start.");
+}
+
 void Config::describe(base::config::Binder& b, const std::vector<Section>& only) {
   auto want = [&](Section s) { return only.empty() || std::find(only.begin(), only.end(), s) != only.end(); };
   if (want(Section::Log)) log.describe(b);
@@ -15,6 +23,7 @@ void Config::describe(base::config::Binder& b, const std::vector<Section>& only)
   if (want(Section::Core)) core.describe(b);
   if (want(Section::Waf)) waf.describe(b);
   if (want(Section::Wwsf)) wwsf.describe(b);
+  if (want(Section::All)) all.describe(b);
 }
 
 Config load_config(const std::string& path) {

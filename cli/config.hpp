@@ -14,7 +14,13 @@
 
 namespace cli {
 
-enum class Section { Log, Store, Tls, Turn, Pcscf, Core, Wwsf, Waf };
+enum class Section { Log, Store, Tls, Turn, Pcscf, Core, Wwsf, Waf, All };
+
+// [all]: what only the self-contained deployment (`webims all`) does.
+struct AllConfig {
+  bool demo = true;
+  void describe(base::config::Binder& b);
+};
 
 struct Config {
   servers::LogConfig log;
@@ -25,6 +31,7 @@ struct Config {
   core::CoreConfig core;
   waf::WafConfig waf;
   wwsf::WwsfConfig wwsf;
+  AllConfig all;
 
   // Binds the given sections (all when empty). Loading binds all so unknown sections are errors.
   void describe(base::config::Binder& b, const std::vector<Section>& only = {});
