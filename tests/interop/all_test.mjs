@@ -1,4 +1,4 @@
-// `webims all` (core, eP-CSCF and TURN in one process) with real clients: two JsSIP WICs register
+// `webims all` (core, eP-CSCF, TURN, WWSF+WAF in one process) with real clients: two JsSIP WICs register
 // over WSS with Digest and a TURN credential, exchange MESSAGEs both ways and make a call (SDP only)
 // through the eP-CSCF and the core. In one process the eP-CSCF hands SIP to the core in memory
 // ([pcscf] core_in_process, the default): checked by the log line that says so and by the absence of
@@ -36,7 +36,7 @@ function coreConnections(port) {
 }
 
 try {
-  const ports = await allocatePorts(['core', 'pcscf', 'turn']);
+  const ports = await allocatePorts(['core', 'pcscf', 'turn', 'web']);
   const config = writeConfig(dir, webimsConfig({ dir, ports, domain: DOMAIN, km: KM, origins: [ORIGIN] }));
   for (const u of Object.values(USERS)) admin(binary, config, ['subscriber', 'add', '--impi', u.impi, '--impu', u.impu, '--password', u.password]);
   server = new Proc('webims all', binary, ['all', '--config', config], { logPath: join(dir, 'all.log'), cwd: dir });

@@ -64,14 +64,17 @@ export function tcpOpen(host, port) {
   });
 }
 
-// A foreground server we started: its output goes to `logPath`; stop() sends SIGTERM to its PID only.
+// A foreground server we started: its output goes to `logPath` (standard output to `stdoutPath`
+// instead when given, to tell a console listing from log lines); stop() sends SIGTERM to its PID only.
 export class Proc {
-  constructor(name, cmd, args, { logPath, cwd, env } = {}) {
+  constructor(name, cmd, args, { logPath, stdoutPath, cwd, env } = {}) {
     this.name = name;
     this.logPath = logPath;
+    this.stdoutPath = stdoutPath;
     this.log = createWriteStream(logPath);
+    this.out = stdoutPath ? createWriteStream(stdoutPath) : this.log;
     this.child = spawn(cmd, args, { cwd, env: env || process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout.pipe(this.log, { end: false });
+    this.child.stdout.pipe(this.out, { end: false });
     this.child.stderr.pipe(this.log, { end: false });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
     this.child.on('error', (e) => this.log.write(`spawn error: ${e.message}\n`));
@@ -80,6 +83,7 @@ export class Proc {
   get pid() { return this.child.pid; }
   get running() { return this.child.exitCode === null && this.child.signalCode === null; }
   readLog() { try { return readFileSync(this.logPath, 'utf8'); } catch { return ''; } }
+  readStdout() { try { return readFileSync(this.stdoutPath || this.logPath, 'utf8'); } catch { return ''; } }
   tail(n = 40) { return this.readLog().split('\n').slice(-n).join('\n'); }
   // SIGTERM, then SIGKILL after `graceMs`; resolves with { code, signal }.
   async stop(graceMs = 10000) {
@@ -90,6 +94,7 @@ export class Proc {
       if (!r) { this.child.kill('SIGKILL'); await this.exited; this.killed = true; }
     }
     await new Promise((r) => this.log.end(r));
+    if (this.out !== this.log) await new Promise((r) => this.out.end(r));
     return this.exited;
   }
   // Polls until `ready()` is truthy; fails early when the process exits.

@@ -32,18 +32,21 @@ export function configHasKey(printed, section, key) {
 const q = (s) => JSON.stringify(s);
 const list = (a) => `[${a.map(q).join(', ')}]`;
 
-// Ports for one deployment; `want` lists the parts: core, pcscf, turn.
+// Ports for one deployment; `want` lists the parts: core, pcscf, turn, web (WWSF + WAF).
 export async function allocatePorts(want = ['core', 'pcscf', 'turn']) {
   const p = {};
   if (want.includes('core')) { p.coreSip = await freePort(); p.coreControl = await freePort(); }
   if (want.includes('pcscf')) { p.wss = await freePort(); p.pcscfSip = await freePort(); p.pcscfControl = await freePort(); }
   if (want.includes('turn')) { p.turn = await freePort(); p.turnControl = await freePort(); }
+  if (want.includes('web')) { p.web = await freePort(); p.wwsfControl = await freePort(); }
   return p;
 }
 
-// The config text. `nextHop` defaults to the embedded core; `coreControl` is only written when the
-// binary's core has a control_listen key (a server rejects unknown keys).
-export function webimsConfig({ dir, ports, domain, km, origins, nextHop, withCoreControl = false, relayPorts = '44000-44999',
+// The config text. `nextHop` defaults to the embedded core; the core's control listener is moved to
+// ports.coreControl unless `withCoreControl` is false (a binary whose core has no such key: a server
+// rejects unknown keys). `ports.web` (and `ports.wwsfControl`) move the WWSF's listeners, which
+// `webims all` runs too.
+export function webimsConfig({ dir, ports, domain, km, origins, nextHop, withCoreControl = ports.coreControl !== undefined, relayPorts = '44000-44999',
                                turnCredentialLifetime = '1h', logLevel = 'info' }) {
   const parts = [`[log]\nlevel = ${q(logLevel)}`,
                  `[store]\nurl = ${q(`sqlite://${dir}/webims.db`)}`,
@@ -73,6 +76,11 @@ control_listen = ${q(`http://127.0.0.1:${ports.pcscfControl}`)}`);
 listen = ${list([`udp://127.0.0.1:${ports.coreSip}`, `tcp://127.0.0.1:${ports.coreSip}`])}
 home_domain = ${q(domain)}
 trusted_nodes = ["127.0.0.1"]${withCoreControl ? `\ncontrol_listen = ${q(`http://127.0.0.1:${ports.coreControl}`)}` : ''}`);
+  }
+  if (ports.web) {
+    parts.push(`[wwsf]
+listen = ${q(`https://127.0.0.1:${ports.web}`)}
+control_listen = ${q(ports.wwsfControl ? `http://127.0.0.1:${ports.wwsfControl}` : '')}`);
   }
   return parts.join('\n\n') + '\n';
 }
