@@ -47,10 +47,13 @@ struct FakeIo : Io {
     if (r.reserve_next) o.reservation_token = next;
     open[o.handle] = r.tag;
     tags.push_back(r.tag);
+    bound[o.handle] = o.bound;
+    ports->bound(o.bound.addr.family(), o.bound.port);  // as the shell does: peers may name it
     return o;
   }
   void close_relay(uint64_t h) override {
     FUZZ_CHECK(open.erase(h) == 1);  // never closed twice, never an unknown handle
+    ports->released(bound[h].addr.family(), bound[h].port);
   }
   void send_to_client(const ClientFlow& f, base::Bytes m) override {
     FUZZ_CHECK(!m.empty());
@@ -59,6 +62,8 @@ struct FakeIo : Io {
   void send_to_peer(uint64_t relay, const base::Endpoint&, base::Bytes) override { FUZZ_CHECK(open.count(relay)); }
   void close_client(const ClientFlow&) override {}
   std::map<uint64_t, uint64_t> open;
+  std::map<uint64_t, base::Endpoint> bound;
+  RelayPortMap* ports = nullptr;
   std::vector<uint64_t> tags;
   std::map<uint64_t, std::vector<uint8_t>> last_to_client;
   uint64_t next = 0;
@@ -82,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::array<uint8_t, 32> nonce_key{};
   Shared shared(cfg, nonce_key, {*base::IpAddress::parse("203.0.113.10")});
   FakeIo io;
+  io.ports = &shared.relay_ports;
   base::SeededRandom rnd(1);
   base::log::set_level(base::log::Level::Off);
   ServerLogic logic(shared, io, rnd);

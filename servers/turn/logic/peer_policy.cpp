@@ -1,11 +1,15 @@
 #include "turn/logic/peer_policy.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace turn {
 
-PeerPolicy::PeerPolicy(std::vector<base::Cidr> allowed, std::vector<base::Cidr> denied, std::vector<base::IpAddress> own)
-    : allowed_(std::move(allowed)), denied_(std::move(denied)), own_(std::move(own)) {}
+PeerPolicy::PeerPolicy(std::vector<base::Cidr> allowed, std::vector<base::Cidr> denied, std::vector<base::IpAddress> own,
+                       const OwnRelays* relays)
+    : allowed_(std::move(allowed)), denied_(std::move(denied)), own_(std::move(own)), relays_(relays) {
+  for (auto& a : own_) a = a.unmapped();
+}
 
 const std::vector<base::Cidr>& PeerPolicy::special_ranges() {
   // RFC 6890 special-purpose blocks a relay has no business reaching, plus multicast.
@@ -29,9 +33,16 @@ PeerPolicy::Verdict PeerPolicy::check(const base::Endpoint& peer) const {
   if (in(denied_)) return Verdict::DeniedByConfig;
   if (peer.port == 0) return Verdict::DeniedSpecial;
   if (in(allowed_)) return Verdict::Allowed;
-  if (in(special_ranges())) return Verdict::DeniedSpecial;
-  if (std::find(own_.begin(), own_.end(), a) != own_.end()) return Verdict::DeniedOwnAddress;
-  return Verdict::Allowed;
+  bool own = std::find(own_.begin(), own_.end(), a) != own_.end();
+  if (!own && !in(special_ranges())) return Verdict::Allowed;
+  // Not "own address and a port in relay_ports": other local sockets can sit in that range too.
+  if (relays_ && relays_->live({a, peer.port})) return Verdict::AllowedOwnRelay;
+  return own ? Verdict::DeniedOwnAddress : Verdict::DeniedSpecial;
+}
+
+std::string_view name(PeerPolicy::Verdict v) {
+  static constexpr std::string_view n[] = {"allowed", "own_relay", "denied_range", "special_range", "own_address"};
+  return size_t(v) < std::size(n) ? n[size_t(v)] : "?";
 }
 
 }  // namespace turn

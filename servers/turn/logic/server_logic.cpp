@@ -62,16 +62,33 @@ std::string_view name(Teardown r) {
   return n[size_t(r)];
 }
 
+namespace {
+std::optional<base::IpAddress> advertised_relay_v4(const TurnConfig& cfg) {
+  return base::IpAddress::parse(cfg.relay_address.empty() ? default_relay_address() : cfg.relay_address);
+}
+std::optional<base::IpAddress> parsed(const std::string& s) {
+  return s.empty() ? std::nullopt : base::IpAddress::parse(s);
+}
+// What peers name our relay sockets by: the advertised addresses, and the bound ones behind a NAT.
+std::vector<base::IpAddress> relay_names(const TurnConfig& cfg, const std::optional<base::IpAddress>& v4,
+                                         const std::optional<base::IpAddress>& v6) {
+  std::vector<base::IpAddress> out;
+  for (const auto& a : {v4, v6, parsed(cfg.relay_bind), parsed(cfg.relay_bind_v6)})
+    if (a) out.push_back(*a);
+  return out;
+}
+}  // namespace
+
 Shared::Shared(const TurnConfig& cfg, std::array<uint8_t, 32> key, std::vector<base::IpAddress> own)
     : config(cfg),
+      relay_v4(advertised_relay_v4(cfg)),
+      relay_v6(parsed(cfg.relay_address_v6)),
       credentials(cfg.realm, cfg.secrets),
       quota(cfg.user_quota, cfg.total_quota),
-      policy(cfg.allowed_ranges(), cfg.denied_ranges(), std::move(own)),
+      relay_ports(relay_names(cfg, relay_v4, relay_v6)),
+      policy(cfg.allowed_ranges(), cfg.denied_ranges(), std::move(own), &relay_ports),
       nonce_key(key) {
   credentials.set_oauth_keys(cfg.oauth_key_set());
-  std::string v4 = cfg.relay_address.empty() ? default_relay_address() : cfg.relay_address;
-  relay_v4 = base::IpAddress::parse(v4);
-  if (!cfg.relay_address_v6.empty()) relay_v6 = base::IpAddress::parse(cfg.relay_address_v6);
 }
 
 const RelaySocket* Allocation::relay_for(base::Family f) const {
@@ -585,6 +602,23 @@ void ServerLogic::handle_refresh(const ClientFlow& flow, const stun::Message& m,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Peers (RFC 8656 §21)
+
+PeerPolicy::Verdict ServerLogic::check_peer(const Allocation& a, const base::Endpoint& peer) {
+  auto verdict = shared_.policy.check(peer);
+  if (!PeerPolicy::permits(verdict)) {
+    Stats::inc(stats_.drops[size_t(Drop::PeerDenied)]);
+    Stats::inc(stats_.peers_refused[size_t(verdict)]);
+    LOG_INFO(log_name) << "peer " << base::Endpoint{peer.addr.unmapped(), peer.port}.to_string() << " refused for \""
+                       << a.username << "\": " << name(verdict);
+  } else if (verdict == PeerPolicy::Verdict::AllowedOwnRelay) {
+    LOG_DEBUG(log_name) << "peer " << base::Endpoint{peer.addr.unmapped(), peer.port}.to_string() << " for \""
+                        << a.username << "\" is a relayed address of this server";
+  }
+  return verdict;
+}
+
+// ---------------------------------------------------------------------------------------------
 // CreatePermission (RFC 8656 §9.2)
 
 void ServerLogic::handle_create_permission(const ClientFlow& flow, const stun::Message& m, const base::Now& now) {
@@ -605,14 +639,13 @@ void ServerLogic::handle_create_permission(const ClientFlow& flow, const stun::M
   }
   if (n == 0) return send_error(flow, m, code::BadRequest, "XOR-PEER-ADDRESS missing", &auth);
   size_t fresh = 0;
+  std::array<bool, 16> own_relay{};
   for (size_t i = 0; i < n; ++i) {
     if (!a->relay_for(peers[i].addr.unmapped().family()))
       return send_error(flow, m, code::PeerAddressFamilyMismatch, {}, &auth);
-    if (!shared_.policy.allowed(peers[i])) {
-      Stats::inc(stats_.drops[size_t(Drop::PeerDenied)]);
-      LOG_INFO(log_name) << "peer " << peers[i].addr.to_string() << " refused for \"" << a->username << "\"";
-      return send_error(flow, m, code::Forbidden, "Peer address not allowed", &auth);
-    }
+    auto verdict = check_peer(*a, peers[i]);
+    if (!PeerPolicy::permits(verdict)) return send_error(flow, m, code::Forbidden, "Peer address not allowed", &auth);
+    own_relay[i] = verdict == PeerPolicy::Verdict::AllowedOwnRelay;
     bool have = std::any_of(a->permissions.begin(), a->permissions.end(),
                             [&](const Permission& p) { return p.peer == peers[i].addr.unmapped(); });
     if (!have) ++fresh;
@@ -622,8 +655,12 @@ void ServerLogic::handle_create_permission(const ClientFlow& flow, const stun::M
   for (size_t i = 0; i < n; ++i) {
     base::IpAddress ip = peers[i].addr.unmapped();
     auto it = std::find_if(a->permissions.begin(), a->permissions.end(), [&](const Permission& p) { return p.peer == ip; });
-    if (it != a->permissions.end()) it->expires = now.steady + kPermissionLifetime;
-    else a->permissions.push_back({ip, now.steady + kPermissionLifetime});
+    if (it != a->permissions.end()) {
+      it->expires = now.steady + kPermissionLifetime;
+      it->own_relay = own_relay[i];
+    } else {
+      a->permissions.push_back({ip, now.steady + kPermissionLifetime, own_relay[i]});
+    }
   }
   stun::Builder b(scratch_, Method::CreatePermission, Class::SuccessResponse, m.transaction_id());
   finish_and_send(flow, b, &auth, auth.fingerprint);
@@ -656,11 +693,9 @@ void ServerLogic::handle_channel_bind(const ClientFlow& flow, const stun::Messag
     else if (same_number || same_peer)
       return send_error(flow, m, code::BadRequest, "Channel or peer already bound differently", &auth);
   }
-  if (!shared_.policy.allowed(*peer)) {
-    Stats::inc(stats_.drops[size_t(Drop::PeerDenied)]);
-    LOG_INFO(log_name) << "peer " << peer->addr.to_string() << " refused for \"" << a->username << "\"";
-    return send_error(flow, m, code::Forbidden, "Peer address not allowed", &auth);
-  }
+  auto verdict = check_peer(*a, *peer);
+  if (!PeerPolicy::permits(verdict)) return send_error(flow, m, code::Forbidden, "Peer address not allowed", &auth);
+  bool own_relay = verdict == PeerPolicy::Verdict::AllowedOwnRelay;
   auto it = std::find_if(a->permissions.begin(), a->permissions.end(), [&](const Permission& p) { return p.peer == peer->addr; });
   if (it == a->permissions.end() && a->permissions.size() >= size_t(shared_.config.max_permissions))
     return send_error(flow, m, code::InsufficientCapacity, "Too many permissions", &auth);
@@ -677,8 +712,12 @@ void ServerLogic::handle_channel_bind(const ClientFlow& flow, const stun::Messag
     a->channels.push_back({number, *peer, until, until + kChannelQuarantine});
   }
   // A channel binding installs or refreshes the permission for the peer (RFC 8656 §11.2).
-  if (it != a->permissions.end()) it->expires = now.steady + kPermissionLifetime;
-  else a->permissions.push_back({peer->addr, now.steady + kPermissionLifetime});
+  if (it != a->permissions.end()) {
+    it->expires = now.steady + kPermissionLifetime;
+    it->own_relay = own_relay;
+  } else {
+    a->permissions.push_back({peer->addr, now.steady + kPermissionLifetime, own_relay});
+  }
 
   stun::Builder b(scratch_, Method::ChannelBind, Class::SuccessResponse, m.transaction_id());
   finish_and_send(flow, b, &auth, auth.fingerprint);
@@ -698,9 +737,22 @@ void ServerLogic::handle_send(const ClientFlow& flow, const stun::Message& m, co
   const RelaySocket* relay = a.relay_for(ip.family());
   if (!relay) return Stats::inc(stats_.drops[size_t(Drop::NoPermission)]);
   // RFC 8656 §10.2: without a permission for the peer the data is silently discarded.
-  bool permitted = std::any_of(a.permissions.begin(), a.permissions.end(),
-                               [&](const Permission& p) { return p.peer == ip && now.steady < p.expires; });
-  if (!permitted) return Stats::inc(stats_.drops[size_t(Drop::NoPermission)]);
+  auto perm = std::find_if(a.permissions.begin(), a.permissions.end(),
+                           [&](const Permission& p) { return p.peer == ip && now.steady < p.expires; });
+  if (perm == a.permissions.end()) return Stats::inc(stats_.drops[size_t(Drop::NoPermission)]);
+  // A permission for our own relay address reaches only its live relay sockets, not the
+  // listeners or other local services on the same address (the bit lookup first: it is the
+  // common case; the full check only names the reason).
+  if (perm->own_relay && !shared_.policy.own_relay({ip, peer->port})) {
+    auto verdict = shared_.policy.check({ip, peer->port});
+    if (!PeerPolicy::permits(verdict)) {
+      Stats::inc(stats_.drops[size_t(Drop::PeerDenied)]);
+      Stats::inc(stats_.peers_refused[size_t(verdict)]);
+      LOG_DEBUG(log_name) << "Send to " << base::Endpoint{ip, peer->port}.to_string() << " from \"" << a.username
+                          << "\" dropped: " << name(verdict);
+      return;
+    }
+  }
   io_.send_to_peer(relay->handle, {ip, peer->port}, data->value);
   Stats::inc(stats_.to_peer_packets);
   Stats::inc(stats_.to_peer_bytes, data->value.size());
@@ -716,6 +768,9 @@ void ServerLogic::handle_channel_data(const ClientFlow& flow, base::Bytes d, con
     if (c.number != cd->channel) continue;
     // RFC 8656 §12.6: data on a channel that is not bound is discarded.
     if (now.steady >= c.expires) break;
+    // A channel to another allocation's relay socket was checked when bound or refreshed; it is
+    // not checked per packet, so it outlives that allocation until it expires (like a channel to
+    // any peer that went away).
     const RelaySocket* relay = a.relay_for(c.peer.addr.family());
     if (!relay) break;
     io_.send_to_peer(relay->handle, c.peer, cd->data);

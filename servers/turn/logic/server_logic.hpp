@@ -74,20 +74,26 @@ class Io {
   virtual void close_client(const ClientFlow& flow) = 0;
 };
 
-// State shared by every worker: configuration, credentials, quotas, peer policy, nonce key.
+// State shared by every worker: configuration, credentials, quotas, peer policy, nonce key, and
+// which relay ports are bound (the shell marks them; the peer policy reads them).
 struct Shared {
   Shared(const TurnConfig& cfg, std::array<uint8_t, 32> nonce_key, std::vector<base::IpAddress> own_addresses);
   TurnConfig config;
+  std::optional<base::IpAddress> relay_v4, relay_v6;  // advertised
   Credentials credentials;
   Quota quota;
+  RelayPortMap relay_ports;  // before `policy`, which points at it
   PeerPolicy policy;
   std::array<uint8_t, 32> nonce_key;
-  std::optional<base::IpAddress> relay_v4, relay_v6;  // advertised
 };
 
 struct Permission {
   base::IpAddress peer;
   base::SteadyTime expires;
+  // The peer is one of our own relay addresses, allowed only as a live relayed transport address
+  // of ours (PeerPolicy::Verdict::AllowedOwnRelay): the permission covers the whole IP (RFC 8656
+  // §9), so Send indications check the port again.
+  bool own_relay = false;
 };
 
 struct Channel {
@@ -166,6 +172,9 @@ class ServerLogic {
   void handle_channel_bind(const ClientFlow& flow, const stun::Message& m, const base::Now& now);
   void handle_send(const ClientFlow& flow, const stun::Message& m, const base::Now& now);
   void handle_channel_data(const ClientFlow& flow, base::Bytes data, const base::Now& now);
+  // The policy's verdict on a peer of a CreatePermission or ChannelBind; a refusal is counted and
+  // logged with its reason.
+  PeerPolicy::Verdict check_peer(const Allocation& a, const base::Endpoint& peer);
 
   // Authenticates `m`; on failure sends the answer (401/438/400) itself and returns false.
   bool authenticate(const ClientFlow& flow, const stun::Message& m, const base::Now& now, Auth& out);

@@ -52,9 +52,16 @@ class FakeIo : public Io {
     if (r.reserve_next) o.reservation_token = 0x1122334455667788ull;
     tags[o.handle] = r.tag;
     open.insert(o.handle);
+    bound[o.handle] = o.bound;
+    // What the shell does: the bound port counts as one of our relayed transport addresses.
+    if (ports) ports->bound(o.bound.addr.family(), o.bound.port);
     return o;
   }
-  void close_relay(uint64_t h) override { open.erase(h); closed.push_back(h); }
+  void close_relay(uint64_t h) override {
+    if (ports && open.count(h)) ports->released(bound[h].addr.family(), bound[h].port);
+    open.erase(h);
+    closed.push_back(h);
+  }
   void send_to_client(const ClientFlow& f, base::Bytes m) override { to_client.push_back({f, {m.begin(), m.end()}}); }
   void send_to_peer(uint64_t relay, const base::Endpoint& peer, base::Bytes p) override {
     to_peer.push_back({relay, peer, {p.begin(), p.end()}});
@@ -65,6 +72,8 @@ class FakeIo : public Io {
   std::vector<ToPeer> to_peer;
   std::vector<RelayRequest> requests;
   std::map<uint64_t, uint64_t> tags;
+  std::map<uint64_t, base::Endpoint> bound;
+  RelayPortMap* ports = nullptr;
   std::set<uint64_t> open;
   std::vector<uint64_t> closed;
   std::vector<ClientFlow> closed_clients;
@@ -135,7 +144,8 @@ class TurnLogicTest : public ::testing::Test {
   void start() {
     std::array<uint8_t, 32> key{};
     key[5] = 42;
-    shared = std::make_unique<Shared>(cfg, key, std::vector<base::IpAddress>{*base::IpAddress::parse("203.0.113.10")});
+    shared = std::make_unique<Shared>(cfg, key, own);
+    io.ports = &shared->relay_ports;
     logic = std::make_unique<ServerLogic>(*shared, io, rnd);
   }
   base::Now now() const { return {base::SteadyTime{} + elapsed + 1000s, kT0 + elapsed.count()}; }
@@ -191,6 +201,7 @@ class TurnLogicTest : public ::testing::Test {
   }
 
   TurnConfig cfg;
+  std::vector<base::IpAddress> own{*base::IpAddress::parse("203.0.113.10")};  // relay and listener addresses
   FakeIo io;
   base::SeededRandom rnd{1};
   std::unique_ptr<Shared> shared;
@@ -480,6 +491,106 @@ TEST_F(TurnLogicTest, PeerPolicyOnPermissionsAndChannels) {
             })),
             403);
   EXPECT_EQ(error_of(request(c, Method::CreatePermission, [](stun::Builder&) {})), 400);
+}
+
+// Two clients of one server, relayed on the server's own (private) address and with no
+// allowed_peer_ranges, reach each other's relayed transport address; nothing else on that address.
+TEST_F(TurnLogicTest, AnotherAllocationsRelayedAddressIsAPeerWithoutConfiguration) {
+  cfg.relay_address = "10.0.0.1";  // the listener's address too (udp_flow)
+  own = {*base::IpAddress::parse("10.0.0.1")};
+  start();
+  Client a = solution1_client("198.51.100.1:40001"), b = solution1_client("198.51.100.2:40001");
+  ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
+  auto rb = allocate(b);
+  ASSERT_EQ(rb.cls(), Class::SuccessResponse);
+  base::Endpoint b_relay = *rb.xor_address(attr::XorRelayedAddress);
+  ASSERT_EQ(b_relay, *base::Endpoint::parse("10.0.0.1:50002"));
+  uint64_t a_handle = *io.open.begin(), b_handle = *io.open.rbegin();
+  auto perm = [&](Client& c, const base::Endpoint& peer) {
+    return request(c, Method::CreatePermission, [&](stun::Builder& x) { x.add_xor_address(attr::XorPeerAddress, peer); });
+  };
+  auto bind = [&](Client& c, uint16_t ch, const base::Endpoint& peer) {
+    return request(c, Method::ChannelBind, [&](stun::Builder& x) {
+      x.add_channel_number(ch);
+      x.add_xor_address(attr::XorPeerAddress, peer);
+    });
+  };
+  auto send = [&](Client& c, const base::Endpoint& peer, std::string_view data) {
+    deliver(c, c.build(Method::Send, Class::Indication, false, [&](stun::Builder& x) {
+      x.add_xor_address(attr::XorPeerAddress, peer);
+      x.add(attr::Data, data);
+    }));
+  };
+  auto& s = logic->stats();
+
+  // The listener port, a relay port nobody holds, and the same live port on another special
+  // address are refused.
+  EXPECT_EQ(error_of(perm(a, *base::Endpoint::parse("10.0.0.1:3478"))), 403);
+  EXPECT_EQ(error_of(perm(a, *base::Endpoint::parse("10.0.0.1:50004"))), 403);
+  EXPECT_EQ(error_of(perm(a, *base::Endpoint::parse("127.0.0.1:50002"))), 403);
+  EXPECT_EQ(error_of(bind(a, 0x4000, *base::Endpoint::parse("10.0.0.1:3478"))), 403);
+  EXPECT_EQ(s.peers_refused[size_t(PeerPolicy::Verdict::DeniedOwnAddress)].load(), 3u);
+  EXPECT_EQ(s.peers_refused[size_t(PeerPolicy::Verdict::DeniedSpecial)].load(), 1u);
+  EXPECT_EQ(s.drops[size_t(Drop::PeerDenied)].load(), 4u);
+
+  // B's relayed address is allowed: CreatePermission, then Send reaches it from A's relay socket.
+  auto ok = perm(a, b_relay);
+  ASSERT_EQ(ok.cls(), Class::SuccessResponse) << error_of(ok);
+  EXPECT_TRUE(integrity_ok(ok, a));
+  send(a, b_relay, "to b");
+  ASSERT_EQ(io.to_peer.size(), 1u);
+  EXPECT_EQ(io.to_peer[0].relay, a_handle);
+  EXPECT_EQ(io.to_peer[0].peer, b_relay);
+  // The permission is for the whole IP (RFC 8656 §9), yet Send reaches only live relay sockets on it.
+  send(a, *base::Endpoint::parse("10.0.0.1:3478"), "to the listener");
+  send(a, *base::Endpoint::parse("10.0.0.1:3479"), "to the control port");
+  send(a, *base::Endpoint::parse("[::ffff:10.0.0.1]:3478"), "mapped form");
+  EXPECT_EQ(io.to_peer.size(), 1u);
+  EXPECT_EQ(s.drops[size_t(Drop::PeerDenied)].load(), 7u);
+  EXPECT_EQ(s.peers_refused[size_t(PeerPolicy::Verdict::DeniedOwnAddress)].load(), 6u);
+
+  // B, with a permission for A's relayed address, gets what A's relay socket sent as a Data
+  // indication (what the shell delivers when the datagram arrives on B's socket).
+  base::Endpoint a_relay = *base::Endpoint::parse("10.0.0.1:50000");
+  ASSERT_EQ(perm(b, a_relay).cls(), Class::SuccessResponse);
+  uint8_t buf[32] = {};
+  std::memcpy(buf + ServerLogic::kPeerHeadroom, "to b", 4);
+  size_t before = io.to_client.size();
+  logic->on_peer_packet(io.tags[b_handle], a_relay, buf, ServerLogic::kPeerHeadroom, 4, now());
+  ASSERT_EQ(io.to_client.size(), before + 1);
+  EXPECT_EQ(io.to_client.back().flow.tuple, b.flow.tuple);
+  auto di = stun::parse(io.to_client.back().bytes);
+  ASSERT_TRUE(di.ok());
+  EXPECT_EQ(di->method(), Method::Data);
+  EXPECT_EQ(*di->xor_address(attr::XorPeerAddress), a_relay);
+  EXPECT_EQ(base::as_string_view(di->find(attr::Data)->value), "to b");
+  // ChannelBind to a live relayed address works too.
+  EXPECT_EQ(bind(b, 0x4001, a_relay).cls(), Class::SuccessResponse);
+
+  // B's allocation ends: its port is no longer ours to reach.
+  ASSERT_EQ(request(b, Method::Refresh, [](stun::Builder& x) { x.add_u32(attr::Lifetime, 0); }).cls(), Class::SuccessResponse);
+  EXPECT_FALSE(shared->relay_ports.live(b_relay));
+  EXPECT_EQ(error_of(perm(a, b_relay)), 403);
+  EXPECT_EQ(error_of(bind(a, 0x4002, b_relay)), 403);
+  send(a, b_relay, "gone");
+  EXPECT_EQ(io.to_peer.size(), 1u);
+}
+
+TEST_F(TurnLogicTest, ExplicitDenialBeatsALiveRelayedAddress) {
+  cfg.relay_address = "10.0.0.1";
+  cfg.denied_peer_ranges = {"10.0.0.1/32"};
+  own = {*base::IpAddress::parse("10.0.0.1")};
+  start();
+  Client a = solution1_client("198.51.100.1:40001"), b = solution1_client("198.51.100.2:40001");
+  ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
+  auto rb = allocate(b);
+  ASSERT_EQ(rb.cls(), Class::SuccessResponse);
+  base::Endpoint b_relay = *rb.xor_address(attr::XorRelayedAddress);
+  ASSERT_TRUE(shared->relay_ports.live(b_relay));
+  EXPECT_EQ(error_of(request(a, Method::CreatePermission,
+                             [&](stun::Builder& x) { x.add_xor_address(attr::XorPeerAddress, b_relay); })),
+            403);
+  EXPECT_EQ(logic->stats().peers_refused[size_t(PeerPolicy::Verdict::DeniedByConfig)].load(), 1u);
 }
 
 TEST_F(TurnLogicTest, LoopbackPeersAllowedWhenConfigured) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "turn/logic/peer_policy.hpp"
+
 namespace turn {
 
 enum class AuthFailure : uint8_t {
@@ -29,6 +31,9 @@ struct Stats {
   std::array<C, size_t(Teardown::Count)> allocations_deleted{};
   std::array<C, size_t(AuthFailure::Count)> auth_failures{};
   std::array<C, size_t(Drop::Count)> drops{};
+  // Peers refused, by the policy's reason (only the Denied* verdicts move); each also counts as
+  // drops[PeerDenied].
+  std::array<C, size_t(PeerPolicy::Verdict::Count)> peers_refused{};
   std::array<C, 10> requests{};  // by STUN method number (1..9)
   C challenges{0};               // 401 to requests without credentials (normal first round trip)
   C to_peer_packets{0}, to_peer_bytes{0}, to_client_packets{0}, to_client_bytes{0};
