@@ -45,6 +45,7 @@ TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg
     if (std::any_of(l.endpoint.addr.data(), l.endpoint.addr.data() + l.endpoint.addr.size(), [](uint8_t b) { return b; }))
       own.push_back(l.endpoint.addr);
   shared_ = std::make_unique<Shared>(cfg_, nonce_key, own);
+  reservations_ = std::make_unique<Reservations>(shared_->relay_ports);
   if (cfg_.secrets.empty())
     LOG_WARN(kLog) << "no [[turn.secrets]] configured: Solution 1 (eP-CSCF provisioned) credentials are refused";
 
@@ -65,7 +66,7 @@ TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg
 
   int n = cfg_.threads > 0 ? cfg_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<Worker>(*shared_, reservations_, i, listeners_, ports_, tls));
+    workers_.push_back(std::make_unique<Worker>(*shared_, *reservations_, i, listeners_, ports_, tls));
 
   // Metrics: workers' counters summed at scrape time.
   metrics_.add_collector([this](base::metrics::Sink& s) {
@@ -92,6 +93,11 @@ TurnService::TurnService(boost::asio::io_context& control, const TurnConfig& cfg
       s.counter("webims_turn_dropped_total", "Packets and requests dropped, by reason",
                 {{"reason", std::string(name(Drop(r)))}},
                 sum([&](Worker& w) { return w.logic().stats().drops[r].load(); }));
+    for (auto v : {PeerPolicy::Verdict::DeniedByConfig, PeerPolicy::Verdict::DeniedSpecial,
+                   PeerPolicy::Verdict::DeniedOwnAddress})
+      s.counter("webims_turn_peers_refused_total",
+                "Peers refused (403 to CreatePermission/ChannelBind, Send dropped), by reason", {{"reason", std::string(name(v))}},
+                sum([&](Worker& w) { return w.logic().stats().peers_refused[size_t(v)].load(); }));
     for (int m : {1, 3, 4, 8, 9})
       s.counter("webims_turn_requests_total", "STUN requests received, by method",
                 {{"method", std::string(stun::method_name(stun::Method(m)))}},

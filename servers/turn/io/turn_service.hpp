@@ -57,7 +57,7 @@ class TurnService {
   boost::asio::io_context& control_;
   TurnConfig cfg_;
   std::unique_ptr<Shared> shared_;
-  Reservations reservations_;
+  std::unique_ptr<Reservations> reservations_;  // after shared_: it marks shared_->relay_ports
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<Listener> listeners_;

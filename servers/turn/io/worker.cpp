@@ -161,7 +161,7 @@ Worker::~Worker() {
   for (auto& u : udp_)
     if (u.fd >= 0) ::close(u.fd);
   for (auto& r : relays_)
-    if (r.fd >= 0) ::close(r.fd);
+    if (r.fd >= 0) release_relay_fd(r.fd, r.bound);
   if (epfd_ >= 0) ::close(epfd_);
 }
 
@@ -401,7 +401,7 @@ base::Result<Io::RelayOpened, int> Worker::open_relay(const RelayRequest& req) {
         uint8_t t[8];
         random_.fill(t);
         out.reservation_token = base::load_be64(t);
-        reservations_.put(*out.reservation_token, fd2, std::chrono::steady_clock::now());
+        reservations_.put(*out.reservation_token, fd2, local_endpoint(fd2), std::chrono::steady_clock::now());
       }
     }
     // A random cursor per worker spreads allocations over the range; advance it unpredictably.
@@ -421,20 +421,29 @@ base::Result<Io::RelayOpened, int> Worker::open_relay(const RelayRequest& req) {
   RelayEntry& e = relays_[index];
   e.fd = fd;
   e.tag = req.tag;
+  e.bound = local_endpoint(fd);
   ++e.generation;
+  // From here until release_relay_fd, peers of other allocations may name this socket (a reserved
+  // one is marked already).
+  shared_.relay_ports.bound(e.bound.addr.family(), e.bound.port);
   uint64_t handle = uint64_t(e.generation) << 32 | index;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLET;
   ev.data.u64 = index;  // listener flag clear
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    ::close(fd);
+    release_relay_fd(fd, e.bound);
     e.fd = -1;
     free_relays_.push_back(index);
     return base::fail(stun::code::ServerError);
   }
   out.handle = handle;
-  out.bound = local_endpoint(fd);
+  out.bound = e.bound;
   return out;
+}
+
+void Worker::release_relay_fd(int fd, const base::Endpoint& bound) {
+  shared_.relay_ports.released(bound.addr.family(), bound.port);
+  ::close(fd);
 }
 
 void Worker::close_relay(uint64_t handle) {
@@ -443,7 +452,7 @@ void Worker::close_relay(uint64_t handle) {
   RelayEntry& e = relays_[index];
   if (e.generation != uint32_t(handle >> 32) || e.fd < 0) return;
   epoll_ctl(epfd_, EPOLL_CTL_DEL, e.fd, nullptr);
-  ::close(e.fd);
+  release_relay_fd(e.fd, e.bound);
   e.fd = -1;
   free_relays_.push_back(index);
 }

@@ -69,6 +69,7 @@ class Worker final : public Io {
     int fd = -1;
     uint64_t tag = 0;
     uint32_t generation = 0;
+    base::Endpoint bound;  // marked in shared_.relay_ports while fd is open
   };
   struct Pending;  // batched datagrams to clients
 
@@ -81,6 +82,8 @@ class Worker final : public Io {
   void tick();
   void accept_next(size_t acceptor);
   int bind_relay(base::Family family, uint16_t port, bool dont_fragment, int& err);
+  // Unmarks the port in shared_.relay_ports, then closes (in that order: see RelayPortMap::bound).
+  void release_relay_fd(int fd, const base::Endpoint& bound);
 
   Shared& shared_;
   Reservations& reservations_;
