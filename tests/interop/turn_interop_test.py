@@ -6,7 +6,8 @@
    with webims' own "Tid:Texp" order, and with a static user from `webims admin turn-user`;
  - aioice (an independent Python TURN client) relays both ways, and shows the exact error codes:
    401 for expired and forged credentials, 401 for requests after Texp (and the allocation is torn
-   down), 403 for a loopback peer unless allowed.
+   down), 403 for a loopback peer unless allowed, and two allocations relaying to each other on the
+   server's loopback relay address with no allowed_peer_ranges (only their live relay sockets).
 usage: turn_interop_test.py WEBIMS_BINARY   (needs Debian coturn and python3-aioice)
 """
 import asyncio
@@ -27,6 +28,12 @@ from webims_harness import Server, free_port, http_get, metric  # noqa: E402
 
 import aioice.stun as stun  # noqa: E402
 import aioice.turn as turn  # noqa: E402
+
+# aioice 0.8 speaks ChannelData only and does not know the DATA attribute (RFC 8656 §18.4) that
+# Send and Data indications carry: teach its codec, so the tests below can use indications too.
+if "DATA" not in stun.ATTRIBUTES_BY_NAME:
+    _data = (0x0013, "DATA", stun.pack_bytes, stun.unpack_bytes)
+    stun.ATTRIBUTES_BY_TYPE[_data[0]] = stun.ATTRIBUTES_BY_NAME[_data[1]] = _data
 
 BINARY = None
 SECRET = "interop-secret"
@@ -63,6 +70,21 @@ secret = "{SECRET}"
 id = "previous"
 secret = "rotated-out-soon"
 """
+
+
+def run_uclient(test, *args, port, messages=60, clients=3, host="127.0.0.1"):
+    """coturn's turnutils_uclient against `port`: every message sent must come back, none lost."""
+    cmd = ["turnutils_uclient", "-n", str(messages), "-m", str(clients), "-l", "120", "-p", str(port), *args, host]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    text = out.stdout + out.stderr
+    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", text)
+    lost = re.search(r"Total lost packets (\d+)", text)
+    test.assertNotIn("ERROR", text, text[-2000:])
+    test.assertTrue(sent and lost, f"uclient did not finish: {text[-2000:]}")
+    s, r = map(int, sent[-1])
+    test.assertGreaterEqual(s, messages * clients)
+    test.assertEqual(r, s, f"not every message came back: {text[-1000:]}")
+    test.assertEqual(int(lost.group(1)), 0)
 
 
 class Echo(asyncio.DatagramProtocol):
@@ -122,18 +144,8 @@ class TurnInterop(unittest.TestCase):
     # -- coturn's turnutils_uclient -----------------------------------------------------------
 
     def uclient(self, *args, port=None, messages=60, clients=3, host="127.0.0.1"):
-        cmd = ["turnutils_uclient", "-n", str(messages), "-m", str(clients), "-l", "120", "-e", host,
-               "-r", str(self.peer_port), "-p", str(port or self.udp), *args, host]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        text = out.stdout + out.stderr
-        sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", text)
-        lost = re.search(r"Total lost packets (\d+)", text)
-        self.assertNotIn("ERROR", text, text[-2000:])
-        self.assertTrue(sent and lost, f"uclient did not finish: {text[-2000:]}")
-        s, r = map(int, sent[-1])
-        self.assertGreaterEqual(s, messages * clients)
-        self.assertEqual(r, s, f"not every message came back: {text[-1000:]}")
-        self.assertEqual(int(lost.group(1)), 0)
+        run_uclient(self, "-e", host, "-r", str(self.peer_port), *args, port=port or self.udp, messages=messages,
+                    clients=clients, host=host)
 
     def test_uclient_solution1_udp_channels(self):
         self.uclient("-W", SECRET, "-u", "bench")
@@ -258,8 +270,60 @@ class TurnInterop(unittest.TestCase):
         self.assertEqual(metric(m, "webims_turn_secrets"), 2)
 
 
+def local_socket_in_relay_range(skip=()):
+    """A UDP socket on 127.0.0.1 in the server's relay_ports that is not a relay socket: another
+    local service the relay must not reach."""
+    for port in range(41000, 42000):
+        if port in skip:
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.setblocking(False)
+            return s
+        except OSError:
+            s.close()
+    raise RuntimeError("no free port in 41000-41999")
+
+
+def capture_data_indications(t):
+    """aioice hands only ChannelData to its receiver: collect the Data indications (RFC 8656 §11.4)
+    the server sends to this allocation as (peer, data) in a queue."""
+    proto = inner(t)
+    queue = asyncio.Queue()
+    received = proto.datagram_received
+
+    def datagram_received(data, addr):
+        try:
+            m = stun.parse_message(data)
+            if m.message_method == stun.Method.DATA and m.message_class == stun.Class.INDICATION:
+                queue.put_nowait((m.attributes["XOR-PEER-ADDRESS"], m.attributes["DATA"]))
+                return
+        except ValueError:
+            pass
+        received(data, addr)
+
+    proto.datagram_received = datagram_received
+    return queue
+
+
+async def create_permission(t, peer):
+    req = stun.Message(message_method=stun.Method.CREATE_PERMISSION, message_class=stun.Class.REQUEST)
+    req.attributes["XOR-PEER-ADDRESS"] = peer
+    await inner(t).request_with_retry(req)
+
+
+def send_indication(t, peer, data):
+    msg = stun.Message(message_method=stun.Method.SEND, message_class=stun.Class.INDICATION)
+    msg.attributes["XOR-PEER-ADDRESS"] = peer
+    msg.attributes["DATA"] = data
+    inner(t).send_stun(msg, inner(t).server)
+
+
 class TurnDefaultPolicy(unittest.TestCase):
-    """Without allowed_peer_ranges, loopback peers are refused with 403."""
+    """Without allowed_peer_ranges, loopback peers are refused with 403, except the relayed
+    transport addresses of this server's live allocations: two clients relayed by the same server
+    reach each other with no configuration."""
 
     @classmethod
     def setUpClass(cls):
@@ -271,21 +335,93 @@ class TurnDefaultPolicy(unittest.TestCase):
     def tearDownClass(cls):
         assert cls.server.stop() == 0
 
+    def metric(self, name, **labels):
+        return metric(http_get(f"http://127.0.0.1:{self.control}/metrics"), name, **labels)
+
     def test_loopback_peer_gets_403(self):
+        before = self.metric("webims_turn_dropped_total", reason="peer_denied")
+
         async def go():
             user, pw = solution1("Lo3mB7kPzR2vN8sL0aYcDw", int(time.time()) + 3600)
             t, _ = await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.udp), user, pw)
-            for peer in (("127.0.0.1", 9), ("10.1.2.3", 9), ("127.0.0.1", 41500)):
-                with self.assertRaises(stun.TransactionFailed) as ctx:
-                    await inner(t).channel_bind(0x4000, peer)
-                self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], 403)
+            # A loopback socket in relay_ports that is not a relay socket of this server.
+            service = local_socket_in_relay_range()
+            try:
+                for peer in (("127.0.0.1", 9), ("10.1.2.3", 9), service.getsockname()):
+                    with self.assertRaises(stun.TransactionFailed) as ctx:
+                        await inner(t).channel_bind(0x4000, peer)
+                    self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], 403)
+            finally:
+                service.close()
             # A public peer is allowed (nothing is sent to it).
             await inner(t).channel_bind(0x4001, ("8.8.8.8", 9))
             t.close()
             await asyncio.sleep(0.2)
         asyncio.run(asyncio.wait_for(go(), 30))
-        m = http_get(f"http://127.0.0.1:{self.control}/metrics")
-        self.assertEqual(metric(m, "webims_turn_dropped_total", reason="peer_denied"), 3)
+        self.assertEqual(self.metric("webims_turn_dropped_total", reason="peer_denied"), before + 3)
+
+    def test_two_allocations_reach_each_other_without_allowed_ranges(self):
+        """Issue 5: two browsers on one `webims all`, relay-only, with no configuration."""
+        own = lambda: self.metric("webims_turn_peers_refused_total", reason="own_address")
+        before = own()
+
+        async def go():
+            texp = int(time.time()) + 3600
+            ta, pa = await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.udp),
+                                                     *solution1("Oa3mB7kPzR2vN8sL0aYcDw", texp))
+            tb, pb = await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.udp),
+                                                     *solution1("Ob3mB7kPzR2vN8sL0aYcDw", texp))
+            a_rel, b_rel = ta.get_extra_info("sockname"), tb.get_extra_info("sockname")
+            self.assertEqual((a_rel[0], b_rel[0]), ("127.0.0.1", "127.0.0.1"))
+            at_a, at_b = capture_data_indications(ta), capture_data_indications(tb)
+            service = local_socket_in_relay_range(skip=(a_rel[1], b_rel[1]))
+            try:
+                # Each allows the other (ICE does both ways); A's first CreatePermission + Send
+                # reaches B as a Data indication from A's relayed address.
+                await create_permission(tb, a_rel)
+                await create_permission(ta, b_rel)
+                send_indication(ta, b_rel, b"hello from a")
+                self.assertEqual(await asyncio.wait_for(at_b.get(), 5), (a_rel, b"hello from a"))
+
+                # Nothing else on the server's address is a peer: its listener, its control port,
+                # a local socket in relay_ports (403), and a Send to that socket on A's permission
+                # for 127.0.0.1 (which RFC 8656 keys by IP only) is dropped...
+                for peer in (("127.0.0.1", self.udp), ("127.0.0.1", self.control), service.getsockname()):
+                    with self.assertRaises(stun.TransactionFailed) as ctx:
+                        await create_permission(ta, peer)
+                    self.assertEqual(ctx.exception.response.attributes["ERROR-CODE"][0], 403, peer)
+                send_indication(ta, service.getsockname(), b"not for you")
+                # ...while the next Send to B still arrives (same worker, in order: the drop above
+                # has been counted by then).
+                send_indication(ta, b_rel, b"second")
+                self.assertEqual(await asyncio.wait_for(at_b.get(), 5), (a_rel, b"second"))
+                with self.assertRaises(BlockingIOError):
+                    service.recvfrom(2048)
+
+                # Channels both ways: B binds one to A (ChannelBind allowed) and sends; A, with a
+                # permission but no channel, gets a Data indication. Then A binds one to B, and B,
+                # whose channel to A exists, gets ChannelData.
+                tb.sendto(b"pong from b", a_rel)
+                self.assertEqual(await asyncio.wait_for(at_a.get(), 5), (b_rel, b"pong from b"))
+                ta.sendto(b"over a channel", b_rel)
+                self.assertEqual(await asyncio.wait_for(pb.received.get(), 5), (b"over a channel", a_rel))
+            finally:
+                service.close()
+                ta.close()
+                tb.close()
+                await asyncio.sleep(0.2)
+        asyncio.run(asyncio.wait_for(go(), 30))
+        self.assertEqual(own(), before + 4)
+
+    def test_uclient_client_to_client_without_allowed_ranges(self):
+        """coturn's uclient in client-to-client mode (-y): pairs of its clients send to each other's
+        relayed address, over channels, Send indications (-s) and TCP (-t), uclient's EVEN-PORT +
+        RESERVATION-TOKEN pairs included; none is refused."""
+        denied = lambda: self.metric("webims_turn_dropped_total", reason="peer_denied")
+        before = denied()
+        for mode in ([], ["-s"], ["-t"]):
+            run_uclient(self, "-y", "-W", SECRET, "-u", "bench", *mode, port=self.udp, messages=20, clients=2)
+        self.assertEqual(denied(), before)
 
 
 if __name__ == "__main__":
