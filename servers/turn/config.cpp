@@ -26,8 +26,10 @@ void TurnConfig::describe(Binder& b) {
   b.field("relay_ports", relay_ports, "Port range for relayed transport addresses, \"MIN-MAX\".");
   b.field("allowed_peer_ranges", allowed_peer_ranges,
           "CIDR ranges peers may be in even though they are denied by default (loopback, link-local, private,\n"
-          "multicast, unspecified, this server's own addresses), e.g. [\"127.0.0.0/8\"] in tests. Default: none.");
-  b.field("denied_peer_ranges", denied_peer_ranges, "Extra CIDR ranges peers may never be in (403).");
+          "multicast, unspecified, this server's own addresses), e.g. [\"127.0.0.0/8\"] in tests. Default: none.\n"
+          "Not needed between clients of this server: a relayed address it holds for a live allocation is a peer.");
+  b.field("denied_peer_ranges", denied_peer_ranges,
+          "Extra CIDR ranges peers may never be in (403), even this server's own relayed addresses.");
   b.field("threads", threads, "Worker threads, each with its own sockets (SO_REUSEPORT). 0 = one per core.");
   b.field("user_quota", user_quota, "Allocations per USERNAME (486 beyond). 0 = unlimited.");
   b.field("total_quota", total_quota, "Allocations per server (486 beyond). 0 = unlimited.");
