@@ -10,7 +10,8 @@ void AllConfig::describe(base::config::Binder& b) {
   b.field("demo", demo,
           "On first start (a store without any subscriber), create demo data: subscribers alice and bob of\n"
           "[core] home_domain (bob linked to the web account carol, both allowing [wwsf] id), a guest pool of five\n"
-          "(*@guest.<home_domain>), all with random passwords; listed on standard output at every start.");
+          "(*@guest.<home_domain>), all with random passwords; listed on standard output at every start while they\n"
+          "exist. false: none created, none listed.");
 }
 
 void Config::describe(base::config::Binder& b, const std::vector<Section>& only) {
