@@ -36,7 +36,8 @@ export function relayedText(summary) {
   if (!p || !p.localType) return { relayed: null, text: 'not yet' };
   if (p.localType === 'relay') {
     const via = p.relayProtocol ? `TURN over ${p.relayProtocol.toUpperCase()}` : 'TURN';
-    return { relayed: true, text: `yes (${via}${p.remoteType ? `, peer ${p.remoteType}` : ''})` };
+    // (The peer's side may show as "prflx": its other relay allocation, learnt from its checks.)
+    return { relayed: true, text: `yes (${via})` };
   }
   return { relayed: false, text: `no (${p.localType} to ${p.remoteType || '?'})` };
 }

@@ -9,7 +9,7 @@
 // password goes to JsSIP, the TURN password to the RTCPeerConnection configuration, the bearer token
 // to JsSIP's Authorization header; none of them is in `state`, in the DOM or in a log line.
 import JsSIP from 'jssip';
-import { callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure } from './errors.js';
+import { CAUSES, callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure } from './errors.js';
 import { candidateType, iceReady } from './ice_rule.js';
 import { relayedText, summarizeStats } from './media_stats.js';
 import { retryDelayMs, tokenRenewalDelayMs, turnRenewalDelayMs } from './renewal.js';
@@ -446,9 +446,12 @@ export class Wic {
     this._clearTimer('media');
     this._clearTimer('stats');
     this._clearTimer(`ice-${c.dialMs}`);
-    if (this.session && (this.session === e?.session || this.session.isEnded())) this.session = null;
-    if (this.state.call !== c) return;
-    if (c.mediaFailed) { /* the sentence is already there */ } else if (failed) {
+    if (this.state.call !== c) return;  // a call the page no longer shows
+    this.session = null;
+    if (c.mediaFailed || c.declined) { /* the sentence is already there */ } else if (failed && e.cause === CAUSES.CANCELED && e.originator === 'local') {
+      c.message = 'You cancelled the call.';
+      c.state = 'ended';
+    } else if (failed) {
       const msg = e.message;
       const status = msg && typeof msg.status_code === 'number' ? msg.status_code : 0;
       c.message = c.message || callFailure({ status, reason: msg?.reason_phrase || '', cause: e.cause, originator: e.originator,

@@ -20,7 +20,7 @@ test('relayed call: transport names the selected pair', () => {
   assert.deepEqual(s.pair, { state: 'succeeded', localType: 'relay', remoteType: 'relay', relayProtocol: 'udp', protocol: 'udp', bytesSent: 900, bytesReceived: 800 });
   assert.deepEqual(s.audio, { bytesSent: 500, bytesReceived: 400 });
   assert.deepEqual(s.video, { bytesSent: 7000, bytesReceived: 0 });
-  assert.deepEqual(relayedText(s), { relayed: true, text: 'yes (TURN over UDP, peer relay)' });
+  assert.deepEqual(relayedText(s), { relayed: true, text: 'yes (TURN over UDP)' });
 });
 
 test('older reports: the nominated succeeded pair', () => {
