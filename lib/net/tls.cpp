@@ -338,6 +338,13 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& ca_file
 
 void request_client_certificates(ssl::context& ctx) {
   SSL_CTX_set_verify(ctx.native_handle(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  // With SSL_VERIFY_PEER OpenSSL refuses to resume a session whose server context has no session id
+  // context (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED, an internal_error alert): browsers resume on
+  // their second connection, so page loads failed at random (Chromium: ERR_SSL_PROTOCOL_ERROR).
+  // A resumed session keeps the certificate of its full handshake, so the RFC 8705 hash still holds.
+  static constexpr unsigned char kSessionIdContext[] = "webims-client-cert";
+  if (SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionIdContext, sizeof kSessionIdContext - 1) != 1)
+    throw std::runtime_error("cannot set the TLS session id context: " + openssl_error());
 }
 
 std::string cert_sha256_hex(const std::string& pem_file) {

@@ -224,5 +224,83 @@ TEST(TlsContext, ErrorsNameTheFile) {
   EXPECT_NO_THROW(make_client_tls_context(""));
 }
 
+// A handshake between two SSL objects over an in-memory BIO pair, in this thread; then one
+// application byte server -> client, so a TLS 1.3 client has read the server's session ticket.
+bool handshake_and_byte(SSL* client, SSL* server) {
+  BIO* cb = nullptr;
+  BIO* sb = nullptr;
+  if (BIO_new_bio_pair(&cb, 0, &sb, 0) != 1) return false;
+  SSL_set_bio(client, cb, cb);
+  SSL_set_bio(server, sb, sb);
+  SSL_set_connect_state(client);
+  SSL_set_accept_state(server);
+  auto pending = [](SSL* s, int r) {
+    int e = SSL_get_error(s, r);
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+  };
+  bool c_done = false, s_done = false;
+  for (int i = 0; i < 50 && !(c_done && s_done); ++i) {
+    if (!c_done) {
+      int r = SSL_do_handshake(client);
+      if (r == 1) c_done = true;
+      else if (!pending(client, r)) return false;
+    }
+    if (!s_done) {
+      int r = SSL_do_handshake(server);
+      if (r == 1) s_done = true;
+      else if (!pending(server, r)) return false;
+    }
+  }
+  if (!c_done || !s_done || SSL_write(server, "x", 1) != 1) return false;
+  char b = 0;
+  return SSL_read(client, &b, 1) == 1 && b == 'x';
+}
+
+// Browsers resume TLS sessions on their next connections; a listener that asks for client
+// certificates (the WWSF+WAF listener of webims all) must let them, and keep the certificate hash.
+TEST(TlsContext, ClientCertificateRequestLetsSessionsResume) {
+  TempDir t;
+  auto f = ensure_local_ca(t / "tls", {"localhost"});
+  auto server_ctx = make_server_tls_context(f.cert, f.key);
+  request_client_certificates(*server_ctx);
+  auto client_ctx = make_client_tls_context(f.ca_cert);
+  // TLS 1.3 sessions come with the server's tickets after the handshake: keep the last one, as
+  // browsers (and openssl s_client -sess_out) do.
+  static SSL_SESSION* kept = nullptr;
+  SSL_CTX_set_session_cache_mode(client_ctx->native_handle(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(client_ctx->native_handle(), [](SSL*, SSL_SESSION* s) {
+    if (kept) SSL_SESSION_free(kept);
+    kept = s;
+    return 1;  // we hold the reference
+  });
+
+  auto connect = [&](SSL_SESSION* resume) {
+    SSL* c = SSL_new(client_ctx->native_handle());
+    SSL* s = SSL_new(server_ctx->native_handle());
+    set_tls_peer_name(c, "localhost");
+    if (resume) SSL_set_session(c, resume);
+    bool ok = handshake_and_byte(c, s);
+    bool reused = ok && SSL_session_reused(c) == 1;
+    // A connection freed without a shutdown has its session removed (not resumable): close cleanly.
+    SSL_set_shutdown(c, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(c);
+    SSL_free(s);
+    return std::make_pair(ok, reused);
+  };
+  auto first = connect(nullptr);
+  ASSERT_TRUE(first.first);
+  ASSERT_NE(kept, nullptr) << "no session ticket";
+  EXPECT_FALSE(first.second);
+  SSL_SESSION* session = kept;
+  kept = nullptr;
+  auto second = connect(session);
+  SSL_SESSION_free(session);
+  if (kept) SSL_SESSION_free(kept);
+  kept = nullptr;
+  EXPECT_TRUE(second.first) << "a resuming client was refused";
+  EXPECT_TRUE(second.second) << "the session was not resumed";
+}
+
 }  // namespace
 }  // namespace net
