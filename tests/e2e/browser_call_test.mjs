@@ -63,7 +63,8 @@ function printedConfig() {
 }
 
 // Every listener of every section moved to 127.0.0.1 and a free port; listeners that share a port
-// by default (WWSF and WAF on 8443; TURN's UDP and TCP on 3478) keep sharing their new one.
+// by default (WWSF and WAF on 8443; TURN's UDP and TCP on 3478) keep sharing their new one, and a
+// next hop naming a moved port (the eP-CSCF's, toward the core) follows it.
 async function loopbackListeners(printed) {
   const portMap = new Map();
   const moved = {};
@@ -84,6 +85,12 @@ async function loopbackListeners(printed) {
         (moved[section] ||= {})[key] = await move(value);
       }
     }
+  }
+  // The eP-CSCF's next hop is the core of this process: it follows the core's listener.
+  for (const [section, keys] of Object.entries(printed)) {
+    const hop = keys.next_hop;
+    const m = typeof hop === 'string' && /^(sips?:[^:;]+):(\d+)(.*)$/.exec(hop);
+    if (m && portMap.has(m[2])) (moved[section] ||= {}).next_hop = `${m[1]}:${portMap.get(m[2])}${m[3]}`;
   }
   return moved;
 }
@@ -311,6 +318,10 @@ try {
   for (const p of Object.values(pages)) if (p.consoleErrors.length) console.log(`     ${p.name} console: ${p.consoleErrors.join(' | ')}`);
 } catch (e) {
   t.check(false, 'test ran to completion', e.stack || e.message);
+  for (const [n, p] of Object.entries(pages)) {
+    if (p.consoleErrors.length) console.log(`     ${n} console: ${p.consoleErrors.join(' | ')}`);
+    await p.screenshot(join(artifacts, `${n}-failed.png`)).catch(() => {});
+  }
 } finally {
   await browser?.close().catch(() => {});
   if (all) {
