@@ -126,9 +126,6 @@ async function startAll() {
     turn: { ...moved.turn, relay_address: '127.0.0.1' },
     wwsf: { ...moved.wwsf, web_root: webRoot },
   };
-  // Until `webims turn` relays between two of its own allocations by default (branch turn-own-relay),
-  // loopback peers must be allowed explicitly. Remove once that is on main.
-  sections.turn.allowed_peer_ranges = ['127.0.0.0/8'];
   const config = join(dir, 'webims.toml');
   writeFileSync(config, toml(sections));
   const proc = new Proc('webims all', binary, ['all', '--config', config], { cwd: dir, logPath: join(dir, 'all.log') });
