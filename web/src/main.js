@@ -242,7 +242,7 @@ function render() {
     show('token-expiry', s.token.present);
     if (s.token.present) {
       const left = (s.token.expiresMs - Date.now()) / 1000;
-      setText('token-expiry', left > 0 ? `renewed before it expires (in ${formatDuration(left)})` : 'expired');
+      setText('token-expiry', left > 0 ? `expires in ${formatDuration(left)} (renewed automatically before then)` : 'expired');
     }
     const c = s.call;
     $('call-state').dataset.state = c.state;
