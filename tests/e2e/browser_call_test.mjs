@@ -19,7 +19,7 @@
 // usage: node tests/e2e/browser_call_test.mjs WEBIMS_BINARY
 //   artifacts (screenshots): WEBIMS_E2E_ARTIFACTS, default tests/e2e/artifacts/<build dir name>/
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checks, Proc, freePort, sleep, stopAll, tempDir, watchdog } from '../interop/node_harness.mjs';
@@ -37,6 +37,7 @@ const t = new Checks();
 const dir = tempDir('webims-e2e-browser-');
 let all = null;
 let browser = null;
+let nss = null;
 const pages = {};
 watchdog(270000, async () => {
   for (const [n, p] of Object.entries(pages)) await p.screenshot(join(artifacts, `${n}-timeout.png`)).catch(() => {});
@@ -206,7 +207,7 @@ try {
   console.log(`     webims all: ${all.url} (config ${all.config})`);
 
   // Trust the CA as users are told to; else fall back to ignoring certificate errors.
-  const nss = nssHomeTrusting(all.ca);
+  nss = nssHomeTrusting(all.ca);
   browser = await launchBrowser({ home: nss.home });
   let contextOptions = {};
   {
@@ -331,6 +332,7 @@ try {
     t.check(!secrets.some((s) => logOnly.includes(s)), 'no demo password in the log outside the demo listing');
     t.check(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(log), 'no token in the log');
   }
+  if (nss?.home) rmSync(nss.home, { recursive: true, force: true });
   console.log(`     screenshots in ${artifacts}`);
   await stopAll();
 }
