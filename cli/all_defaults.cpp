@@ -132,6 +132,21 @@ AllDerived derive_all_defaults(Config& c, const std::string& primary) {
     c.pcscf.token_jwks_url.clear();  // nothing to fetch: the keys are handed over
   }
 
+  // The eP-CSCF's next hop is the core of this process: follow its listener when it moved (TCP
+  // first: SIP over UDP would fragment large REGISTER answers; TLS needs a name the certificate has).
+  if (c.pcscf.next_hop == defaults.pcscf.next_hop && c.core.listen != defaults.core.listen) {
+    for (const char* want : {"tcp", "udp", "tls"}) {
+      auto it = std::find_if(c.core.listen.begin(), c.core.listen.end(),
+                             [&](const std::string& l) { return l.rfind(std::string(want) + "://", 0) == 0; });
+      if (it == c.core.listen.end()) continue;
+      Url core = parse_url(*it, "[core] listen");
+      std::string host = is_wildcard(core.host) ? (core.host == "::" ? "::1" : "127.0.0.1") : core.host;
+      if (is_ipv6(host)) host = "[" + host + "]";
+      c.pcscf.next_hop = "sip:" + host + ":" + std::to_string(core.port) + ";transport=" + want;
+      break;
+    }
+  }
+
   out.open_url = c.wwsf.origin + "/";
   std::string remote_host;
   if (is_wildcard(web.host)) remote_host = primary;

@@ -100,5 +100,28 @@ TEST(AllDefaults, UnreadableListenUrlIsAConfigurationError) {
   EXPECT_THROW(derive_all_defaults(d, "127.0.0.1"), base::config::Error);
 }
 
+TEST(AllDefaults, NextHopFollowsTheCoreListener) {
+  Config untouched;
+  derive_all_defaults(untouched, "127.0.0.1");
+  EXPECT_EQ(untouched.pcscf.next_hop, Config{}.pcscf.next_hop);
+
+  Config c;
+  c.core.listen = {"udp://127.0.0.1:15060", "tcp://127.0.0.1:15061"};
+  derive_all_defaults(c, "127.0.0.1");
+  EXPECT_EQ(c.pcscf.next_hop, "sip:127.0.0.1:15061;transport=tcp");  // TCP before UDP
+
+  Config wild;
+  wild.core.listen = {"udp://[::]:15062"};
+  derive_all_defaults(wild, "127.0.0.1");
+  EXPECT_EQ(wild.pcscf.next_hop, "sip:[::1]:15062;transport=udp");
+
+  Config set;
+  set.core.listen = {"tcp://127.0.0.1:15063"};
+  set.pcscf.next_hop = "sip:192.0.2.7:5060;transport=tcp";  // an external core: the user's choice stays
+  derive_all_defaults(set, "127.0.0.1");
+  EXPECT_EQ(set.pcscf.next_hop, "sip:192.0.2.7:5060;transport=tcp");
+  EXPECT_NO_THROW(c.pcscf.validate());
+}
+
 }  // namespace
 }  // namespace cli

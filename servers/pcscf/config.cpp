@@ -17,7 +17,8 @@ void PcscfConfig::describe(Binder& b) {
           "origin and cors_origins (the WWSF's listener as localhost, 127.0.0.1, [::1] and the primary address).");
   b.field("sip_listen", sip_listen, "SIP listeners toward the IMS core: udp:// tcp:// tls://ADDR:PORT.");
   b.field("sip_host", sip_host, "Host in Via, Path and Record-Route toward the core. Empty: the first sip_listen address.");
-  b.field("next_hop", next_hop, "The IMS core (I-/S-CSCF) requests are sent to: a SIP URI with transport.");
+  b.field("next_hop", next_hop, "The IMS core (I-/S-CSCF) requests are sent to: a SIP URI with transport.\n"
+                                "In `webims all`, left at the default: the [core] listener (TCP first).");
   b.field("core_in_process", core_in_process,
           "When next_hop is the core of this same process (webims all), hand SIP messages to it in memory\n"
           "instead of over a loopback TCP/TLS connection. false: over the socket (to watch with tcpdump/sngrep).");

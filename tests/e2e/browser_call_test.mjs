@@ -64,8 +64,7 @@ function printedConfig() {
 }
 
 // Every listener of every section moved to 127.0.0.1 and a free port; listeners that share a port
-// by default (WWSF and WAF on 8443; TURN's UDP and TCP on 3478) keep sharing their new one, and a
-// next hop naming a moved port (the eP-CSCF's, toward the core) follows it.
+// by default (WWSF and WAF on 8443; TURN's UDP and TCP on 3478) keep sharing their new one.
 async function loopbackListeners(printed) {
   const portMap = new Map();
   const moved = {};
@@ -87,12 +86,7 @@ async function loopbackListeners(printed) {
       }
     }
   }
-  // The eP-CSCF's next hop is the core of this process: it follows the core's listener.
-  for (const [section, keys] of Object.entries(printed)) {
-    const hop = keys.next_hop;
-    const m = typeof hop === 'string' && /^(sips?:[^:;]+):(\d+)(.*)$/.exec(hop);
-    if (m && portMap.has(m[2])) (moved[section] ||= {}).next_hop = `${m[1]}:${portMap.get(m[2])}${m[3]}`;
-  }
+  // The eP-CSCF's next hop is left alone: `webims all` points it at its core's moved listener.
   return moved;
 }
 
