@@ -7,7 +7,11 @@
  - aioice (an independent Python TURN client) relays both ways, and shows the exact error codes:
    401 for expired and forged credentials, 401 for requests after Texp (and the allocation is torn
    down), 403 for a loopback peer unless allowed, and two allocations relaying to each other on the
-   server's loopback relay address with no allowed_peer_ranges (only their live relay sockets).
+   server's loopback relay address with no allowed_peer_ranges (only their live relay sockets);
+ - beside an existing coturn (README "Beside an existing coturn"): Solution 1 credentials minted by
+   webims (`webims admin turn-credential`, and the eP-CSCF's answer to a WIC's REGISTER or OPTIONS
+   with `3gpp-ext-turn-cred: request`) allocate and relay at coturn's `turnserver` configured with
+   --use-auth-secret and the same Km; one minted under another Km, and an expired one, get 401.
 usage: turn_interop_test.py WEBIMS_BINARY   (needs Debian coturn and python3-aioice)
 """
 import asyncio
@@ -24,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webims_harness import Server, free_port, http_get, metric  # noqa: E402
+from webims_harness import Coturn, Server, free_port, http_get, metric  # noqa: E402
 
 import aioice.stun as stun  # noqa: E402
 import aioice.turn as turn  # noqa: E402
@@ -422,6 +426,215 @@ class TurnDefaultPolicy(unittest.TestCase):
         for mode in ([], ["-s"], ["-t"]):
             run_uclient(self, "-y", "-W", SECRET, "-u", "bench", *mode, port=self.udp, messages=20, clients=2)
         self.assertEqual(denied(), before)
+
+
+BESIDE_KM = "beside-coturn-km-4f9a1c"
+BESIDE_REALM = "ims.example.org"
+COTURN_RELAY_PORTS = (46000, 46299)
+
+
+def kv_lists(text):
+    """`webims wic`/`admin` key=value output: every value of each key, in order."""
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out.setdefault(k, []).append(v)
+    return out
+
+
+@unittest.skipUnless(shutil.which("turnserver"),
+                     "turnserver not found: the coturn-beside-webims checks need Debian coturn (scripts/setup.sh)")
+class BesideCoturn(unittest.TestCase):
+    """An operator keeps coturn and lets the eP-CSCF hand out credentials for it (protocols.md "TURN
+    credentials, Solution 1"): coturn with --use-auth-secret, --static-auth-secret=Km and the realm;
+    webims `pcscf` + `core` with the same Km in [[turn.secrets]] and [pcscf] turn_uris naming coturn.
+    No `webims turn` runs here: every allocation below is coturn's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.coturn = Coturn("--use-auth-secret", f"--static-auth-secret={BESIDE_KM}", f"--realm={BESIDE_REALM}",
+                            "--allow-loopback-peers", relay_ports=COTURN_RELAY_PORTS, name="coturn-beside")
+        cls.addClassCleanup(cls.coturn.stop)
+        cls.coturn.start()
+        cls.peer_port = free_port()
+        cls.peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(cls.peer_port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.addClassCleanup(lambda: (cls.peer.terminate(), cls.peer.wait()))
+
+        cls.ws, cls.core_port, cls.pcscf_sip = free_port(), free_port(), free_port()
+        cls.core_ctl, cls.pcscf_ctl = free_port(), free_port()
+        cls.turn_uris = [cls.coturn.uri("udp"), cls.coturn.uri("tcp")]
+        config = f"""
+[store]
+url = "sqlite://@DIR@/webims.db"
+[tls]
+dir = "@DIR@/tls"
+[core]
+listen = ["tcp://127.0.0.1:{cls.core_port}"]
+control_listen = "http://127.0.0.1:{cls.core_ctl}"
+home_domain = "{BESIDE_REALM}"
+[pcscf]
+listen = ["wss://127.0.0.1:{cls.ws}"]
+allowed_origins = ["https://localhost:8443"]
+sip_listen = ["tcp://127.0.0.1:{cls.pcscf_sip}"]
+next_hop = "sip:127.0.0.1:{cls.core_port};transport=tcp"
+turn_uris = [{", ".join(f'"{u}"' for u in cls.turn_uris)}]
+turn_credential_lifetime = "1h"
+control_listen = "http://127.0.0.1:{cls.pcscf_ctl}"
+[turn]
+realm = "{BESIDE_REALM}"
+[[turn.secrets]]
+id = "coturn"
+secret = "{BESIDE_KM}"
+"""
+        cls.core = Server(BINARY, "core", config, "beside-coturn")
+        # One configuration file for both processes, as in a deployment.
+        cls.pcscf = Server(BINARY, "pcscf", "", "beside-coturn-pcscf")
+        cls.pcscf.config = cls.core.config
+        r = cls.core.admin("subscriber", "add", "--impi", f"alice@{BESIDE_REALM}", "--impu",
+                           f"sip:alice@{BESIDE_REALM}", "--password", "alice-pw")
+        assert r.returncode == 0, r.stderr
+        cls.addClassCleanup(cls.stop_webims)
+        cls.core.start(f"http://127.0.0.1:{cls.core_ctl}/health")
+        cls.pcscf.start(f"http://127.0.0.1:{cls.pcscf_ctl}/health")
+        cls.ca = os.path.join(cls.core.dir, "tls", "ca.pem")
+
+    @classmethod
+    def stop_webims(cls):
+        for s in (cls.pcscf, cls.core):
+            assert s.stop() in (0, None), f"webims {s.command} did not exit cleanly"
+            if s.proc:
+                assert BESIDE_KM not in s.read_log(), f"Km found in the log of webims {s.command}"
+
+    def coturn_log(self):
+        return "\n--- turnserver log (tail) ---\n" + self.coturn.read_log()[-3000:]
+
+    def uclient(self, host, port, user, pw, *args):
+        """coturn's client allocates at coturn with the credential and relays to turnutils_peer."""
+        try:
+            run_uclient(self, "-e", "127.0.0.1", "-r", str(self.peer_port), "-u", user, "-w", pw, *args,
+                        port=port, host=host, messages=20, clients=2)
+        except AssertionError as e:
+            raise AssertionError(f"{e}{self.coturn_log()}") from None
+
+    def wic(self, *args, check=True):
+        r = subprocess.run([BINARY, "wic", *args, "--url", f"wss://127.0.0.1:{self.ws}", "--ca-file", self.ca,
+                            "--timeout", "10"], capture_output=True, text=True, timeout=60)
+        if check:
+            self.assertEqual(r.returncode, 0, f"wic {args[0]}: {r.stdout}{r.stderr}{self.coturn_log()}")
+        return r, kv_lists(r.stdout)
+
+    def allocate_at_coturn(self, user, pw):
+        """`webims wic`'s own TURN client: one Allocate at coturn with this credential."""
+        r = subprocess.run([BINARY, "wic", "turn-cred", "--allocate", self.coturn.uri("udp"), "--turn-username", user,
+                            "--turn-password", pw, "--timeout", "10"], capture_output=True, text=True, timeout=60)
+        return r, kv_lists(r.stdout)
+
+    def assert_relayed_by_coturn(self, relayed):
+        host, _, port = relayed.rpartition(":")
+        self.assertEqual(host, "127.0.0.1")
+        self.assertTrue(COTURN_RELAY_PORTS[0] <= int(port) <= COTURN_RELAY_PORTS[1],
+                        f"relayed {relayed} is not in coturn's relay range {COTURN_RELAY_PORTS}")
+
+    def admin_credential(self, server, *args):
+        r = server.admin("turn-credential", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = kv_lists(r.stdout)
+        return out["username"][0], out["password"][0]
+
+    def test_admin_turn_credential_relays_at_coturn(self):
+        user, pw = self.admin_credential(self.core, "--lifetime", "1h")
+        tid, texp = user.split(":")
+        self.assertFalse(tid.isdigit(), "coturn would read an all-digit Tid as the timestamp")
+        self.assertGreater(int(texp), time.time())
+        self.uclient("127.0.0.1", self.coturn.port, user, pw)
+        self.uclient("127.0.0.1", self.coturn.port, user, pw, "-t")
+        # coturn's own "Texp:Tid" order, when webims is told to mint it.
+        user, pw = self.admin_credential(self.core, "--lifetime", "1h", "--coturn-order")
+        self.assertTrue(user.split(":")[0].isdigit(), user)
+        self.uclient("127.0.0.1", self.coturn.port, user, pw)
+
+    def test_registered_wic_gets_coturn_and_a_credential_it_accepts(self):
+        """The real path: REGISTER with 3gpp-ext-turn-cred: request through `webims pcscf`; the 200 OK's
+        credential, at each URI of the header's uri parameters (coturn's), allocates and relays."""
+        _, out = self.wic("register", "--impu", f"sip:alice@{BESIDE_REALM}", "--password", "alice-pw",
+                          "--turn-cred", "--deregister")
+        self.assertEqual(out.get("registered"), ["1"], out)
+        self.assertEqual(out.get("turn_uri"), self.turn_uris)
+        user, pw = out["turn_username"][0], out["turn_password"][0]
+        tid, texp = user.split(":")
+        self.assertFalse(tid.isdigit())
+        self.assertEqual(int(texp), int(out["turn_expires"][0]))
+        self.assertGreater(int(texp), time.time())
+        for uri in out["turn_uri"]:
+            m = re.fullmatch(r"turn:([0-9.]+):(\d+)\?transport=(udp|tcp)", uri)
+            self.assertTrue(m, uri)
+            self.uclient(m.group(1), int(m.group(2)), user, pw, *(["-t"] if m.group(3) == "tcp" else []))
+        # The same credential through webims' own TURN client.
+        r, alloc = self.allocate_at_coturn(user, pw)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.coturn_log())
+        self.assert_relayed_by_coturn(alloc["relayed"][0])
+
+    def test_options_credential_allocates_at_coturn(self):
+        """OPTIONS with 3gpp-ext-turn-cred: request on the registered connection; `--allocate auto`
+        takes the first turn: URI over UDP the eP-CSCF listed: coturn's."""
+        _, out = self.wic("turn-cred", "--impu", f"sip:alice@{BESIDE_REALM}", "--password", "alice-pw",
+                          "--allocate", "auto", "--deregister")
+        self.assertEqual(out.get("turn_uri"), self.turn_uris)
+        self.assertIn("relayed", out, out)
+        self.assert_relayed_by_coturn(out["relayed"][0])
+
+    def test_coturn_refuses_another_km_and_an_expired_credential(self):
+        other = Server(BINARY, "pcscf", """
+[store]
+url = "sqlite://@DIR@/webims.db"
+[[turn.secrets]]
+id = "elsewhere"
+secret = "not-coturns-km"
+""", "beside-coturn-other")
+        user, pw = self.admin_credential(other, "--lifetime", "1h")
+        r, out = self.allocate_at_coturn(user, pw)
+        self.assertEqual(out.get("turn_error"), ["401"], r.stdout + r.stderr + self.coturn_log())
+        # Right Km, Texp passed: coturn checks Texp at Allocate.
+        user, _ = self.admin_credential(self.core, "--lifetime", "1h")
+        tid = user.split(":")[0]
+        user, pw = solution1(tid, int(time.time()) - 5, secret=BESIDE_KM)
+        r, out = self.allocate_at_coturn(user, pw)
+        self.assertEqual(out.get("turn_error"), ["401"], r.stdout + r.stderr + self.coturn_log())
+        # The same Tid with a live Texp is accepted: the 401s above are for the key and the expiry.
+        user, pw = solution1(tid, int(time.time()) + 600, secret=BESIDE_KM)
+        r, out = self.allocate_at_coturn(user, pw)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.coturn_log())
+        self.assert_relayed_by_coturn(out["relayed"][0])
+
+    def test_coturn_checks_texp_only_at_allocate(self):
+        """What differs from `webims turn` (which refuses with 401 and tears the allocation down, see
+        test_credential_lifetime_enforced_after_allocate): coturn lets an allocation made before Texp
+        go on being refreshed and used after it (coturn #888, #774), while a new Allocate gets 401.
+        If this starts failing, coturn changed and the README's "Beside an existing coturn" with it."""
+        user, _ = self.admin_credential(self.core, "--lifetime", "1h")
+        texp = int(time.time()) + 2
+        user, pw = solution1(user.split(":")[0], texp, secret=BESIDE_KM)
+
+        async def go():
+            t, _ = await turn.create_turn_endpoint(Collect, ("127.0.0.1", self.coturn.port), user, pw, lifetime=600)
+            try:
+                # Past Texp by more than coturn's one-second clock resolution.
+                await asyncio.sleep(texp + 1.5 - time.time())
+                self.assertLess(texp, time.time())
+                req = stun.Message(message_method=stun.Method.REFRESH, message_class=stun.Class.REQUEST)
+                req.attributes["LIFETIME"] = 600
+                response, _ = await inner(t).request_with_retry(req)
+                self.assertEqual(response.attributes["LIFETIME"], 600)
+                await inner(t).channel_bind(0x4001, ("127.0.0.1", self.peer_port))
+                # Allocate is where coturn looks at Texp.
+                r, out = await asyncio.to_thread(self.allocate_at_coturn, user, pw)
+                self.assertEqual(out.get("turn_error"), ["401"], r.stdout + r.stderr + self.coturn_log())
+            finally:
+                inner(t).refresh_handle.cancel()
+                inner(t).transport.close()
+        asyncio.run(asyncio.wait_for(go(), 30))
 
 
 if __name__ == "__main__":

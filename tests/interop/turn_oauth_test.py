@@ -18,19 +18,16 @@ import base64
 import json
 import os
 import re
-import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webims_harness import Server, free_port, http_get, metric  # noqa: E402
+from webims_harness import Coturn, Server, free_port, http_get, metric  # noqa: E402
 
 import aioice.stun as stun  # noqa: E402
 import aioice.turn as turn  # noqa: E402
@@ -221,42 +218,19 @@ class CoturnAcceptsOurTokens(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="coturn-oauth-")
-        cls.db = os.path.join(cls.dir, "userdb.sqlite")
+        cls.coturn = Coturn("--oauth", "--lt-cred-mech", "--realm", REALM, "--server-name", SERVER_NAME,
+                            relay_ports=(44200, 44299), name="coturn-oauth")
+        cls.addClassCleanup(cls.coturn.stop)
         with open("/usr/share/coturn/schema.sql") as f:
             schema = f.read()
-        con = sqlite3.connect(cls.db)
+        con = sqlite3.connect(cls.coturn.userdb)
         con.executescript(schema)
         con.execute("INSERT INTO oauth_key(kid, ikm_key, timestamp, lifetime, as_rs_alg, realm) "
                     "VALUES ('north', ?, 0, 0, 'A256GCM', ?)", (KEY, REALM))
         con.commit()
         con.close()
-        cls.port = free_port()
-        cls.log = open(os.path.join(cls.dir, "turnserver.log"), "w")
-        cls.proc = subprocess.Popen(
-            ["turnserver", "-n", "--userdb", cls.db, "--oauth", "--lt-cred-mech", "--realm", REALM,
-             "--server-name", SERVER_NAME, "--listening-ip", "127.0.0.1", "--listening-port", str(cls.port),
-             "--relay-ip", "127.0.0.1", "--min-port", "44200", "--max-port", "44299", "--no-tls", "--no-dtls",
-             "--no-cli", "--log-file", "stdout", "--simple-log"], stdout=cls.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            with open(os.path.join(cls.dir, "turnserver.log")) as f:
-                if "oAuth server name" in f.read() and cls.proc.poll() is None:
-                    break
-            time.sleep(0.2)
-        time.sleep(0.5)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.proc.poll() is None:
-            cls.proc.send_signal(signal.SIGTERM)
-            try:
-                cls.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.log.close()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.coturn.start()
+        cls.port = cls.coturn.port
 
     def allocate(self, grant):
         return wic("turn-cred", "--allocate", f"turn:127.0.0.1:{self.port}?transport=udp", "--oauth-grant", "-",
@@ -266,7 +240,7 @@ class CoturnAcceptsOurTokens(unittest.TestCase):
         g = wic("oauth-token", "--kid", "north", "--key", KEY, "--server-name", SERVER_NAME)
         self.assertEqual(g.returncode, 0, g.stderr)
         r = self.allocate(g.stdout)
-        self.assertEqual(r.returncode, 0, r.stderr + open(os.path.join(self.dir, "turnserver.log")).read()[-2000:])
+        self.assertEqual(r.returncode, 0, r.stderr + self.coturn.read_log()[-2000:])
         self.assertTrue(kv(r.stdout)["relayed"].startswith("127.0.0.1:"))
 
     def test_our_token_under_another_key_is_refused_by_coturn(self):

@@ -1,9 +1,12 @@
 """Starts `webims` servers for interop tests: a temporary directory, a config file, free loopback
-ports, readiness by polling /health, and a clean stop (SIGTERM to the PID we started, only)."""
+ports, readiness by polling /health, and a clean stop (SIGTERM to the PID we started, only).
+Also Debian's coturn `turnserver` as the TURN server beside webims, the same way."""
 import json
 import os
+import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -73,6 +76,69 @@ class Server:
                 self.proc.wait()
                 raise RuntimeError("webims did not stop on SIGTERM within %ds" % timeout)
         return self.proc.returncode if self.proc else None
+
+
+class Coturn:
+    """coturn's `turnserver` on a free loopback port (UDP and TCP), no TLS/DTLS, no CLI, relaying from
+    127.0.0.1 in `relay_ports`, with its pid file, sqlite userdb and log in its own temporary
+    directory (nothing under /var), ready once it answers a STUN Binding request, stopped by its PID.
+    `args` are the authentication options (e.g. --use-auth-secret --static-auth-secret=KM)."""
+
+    def __init__(self, *args, relay_ports=(46000, 46299), name="coturn"):
+        self.dir = tempfile.mkdtemp(prefix=f"{name}-")
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "turnserver.log")
+        self.userdb = os.path.join(self.dir, "turndb.sqlite")
+        self.args = list(args)
+        self.relay_ports = relay_ports
+        self.proc = None
+
+    def uri(self, transport="udp"):
+        return f"turn:127.0.0.1:{self.port}?transport={transport}"
+
+    def start(self, timeout=10):
+        db = [] if "--userdb" in self.args else ["--userdb", self.userdb]
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            ["turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(self.port),
+             "--relay-ip", "127.0.0.1", "--min-port", str(self.relay_ports[0]), "--max-port", str(self.relay_ports[1]),
+             "--no-tls", "--no-dtls", "--no-cli", "--pidfile", os.path.join(self.dir, "turnserver.pid"), *db,
+             "--log-file", "stdout", "--simple-log", *self.args], stdout=self.log, stderr=subprocess.STDOUT)
+        # Ready when its UDP listener answers a Binding request (RFC 8489 §6), not after a fixed sleep.
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probe.settimeout(0.2)
+        tid = os.urandom(12)
+        try:
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"turnserver exited with {self.proc.returncode}: {self.read_log()[-3000:]}")
+                probe.sendto(struct.pack("!HHI", 0x0001, 0, 0x2112A442) + tid, ("127.0.0.1", self.port))
+                try:
+                    data, _ = probe.recvfrom(2048)
+                    if data[:2] == b"\x01\x01" and data[8:20] == tid:
+                        return self
+                except OSError:
+                    pass
+            raise RuntimeError(f"turnserver not ready after {timeout}s: {self.read_log()[-3000:]}")
+        finally:
+            probe.close()
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def http_get(url):
