@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "net/host_port.hpp"
+#include "net/http_text.hpp"
 #include "net/tls.hpp"
 
 namespace net {
@@ -70,19 +71,6 @@ base::Result<Url, std::string> parse_url(std::string_view url) {
   bool v6 = out.host.find(':') != std::string::npos;
   out.host_header = v6 ? "[" + out.host + "]" : out.host;
   if (p != (out.tls ? 443u : 80u)) out.host_header += ":" + out.port;
-  return out;
-}
-
-bool clean_header_text(std::string_view s) {
-  for (char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   return out;
 }
 
@@ -190,8 +178,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     auto msg = parser_->release();
     HttpClientResponse r;
     r.status = int(msg.result_int());
-    r.headers.reserve(size_t(std::distance(msg.begin(), msg.end())));
-    for (const auto& f : msg) r.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+    r.headers = detail::lowered_fields(msg);
     r.body = std::move(msg.body());
     finish(std::move(r));
   }
@@ -251,8 +238,7 @@ void http_request(asio::io_context& io, HttpClientRequest req, HttpClientOptions
   auto url = parse_url(req.url);
   if (!url) return late(url.error());
   for (const auto& [name, value] : req.headers)
-    if (name.empty() || !clean_header_text(name) || !clean_header_text(value) ||
-        name.find_first_of(" \t:") != std::string::npos)
+    if (!detail::writable_header_field(name, value))
       return late("HTTP request to " + url->host + " not sent: a malformed header field");
   if (http::string_to_verb(req.method) == http::verb::unknown &&
       (req.method.empty() || req.method.find_first_of(" \t\r\n") != std::string::npos))

@@ -3,6 +3,7 @@
 // sessions so a completion that arrives after the HttpServer is gone finds it still valid.
 #include "net/host_port.hpp"
 #include "net/http_server.hpp"
+#include "net/http_text.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -76,19 +77,6 @@ ListenUrl parse_listen_url(const std::string& url) {
   auto addr = asio::ip::make_address(h, ec);
   if (ec) throw bad("the host must be an IP address or 'localhost'");
   out.endpoint = tcp::endpoint(addr, uint16_t(p));
-  return out;
-}
-
-bool clean_header_text(std::string_view s) {
-  for (char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   return out;
 }
 
@@ -262,8 +250,7 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
     auto q = req.target.find('?');
     req.path = req.target.substr(0, q);
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    req.headers.reserve(size_t(std::distance(msg.begin(), msg.end())));
-    for (const auto& f : msg) req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+    req.headers = detail::lowered_fields(msg);
     req.body = std::move(msg.body());
     req.remote = remote_;
     req.tls = kTls;
@@ -302,10 +289,9 @@ class Session final : public detail::HttpSessionBase, public std::enable_shared_
     res_.version(version == 10 ? 10 : 11);
     res_.result(unsigned(r.status));
     res_.set(http::field::server, "webims");
-    if (!r.content_type.empty() && clean_header_text(r.content_type)) res_.set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty() && detail::clean_header_text(r.content_type)) res_.set(http::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) {
-      if (name.empty() || !clean_header_text(name) || !clean_header_text(value) ||
-          name.find_first_of(" \t:") != std::string::npos) {
+      if (!detail::writable_header_field(name, value)) {
         LOG_ERROR("http") << "handler returned a malformed header; dropped";
         continue;
       }

@@ -13,6 +13,7 @@
 // with them so a completion after ~WsServer finds it still valid (same scheme as http_server.cpp).
 #include "net/host_port.hpp"
 #include "net/ws_server.hpp"
+#include "net/http_text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -111,25 +112,12 @@ WsUrl parse_ws_url(const std::string& url, const char* what) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
-
 // A peer-supplied value made safe for a log line: printable ASCII, at most 100 octets.
 std::string printable(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 100)) out += (c >= 0x20 && c < 0x7F) ? c : '?';
   if (s.size() > 100) out += "...";
   return out;
-}
-
-bool clean_header_text(std::string_view s) {
-  for (char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
 }
 
 // RFC 6455 §4.1: Sec-WebSocket-Protocol is a comma-separated list of tokens (possibly repeated
@@ -202,7 +190,7 @@ struct WsServerState : std::enable_shared_from_this<WsServerState> {
   void on_accept(const error_code& ec, tcp::socket socket);
   void stop();
   bool origin_allowed(std::string_view origin) const {
-    std::string o = lower(origin);
+    std::string o = detail::lower(origin);
     for (const auto& a : origins)
       if (o == a) return true;
     return false;
@@ -401,7 +389,7 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
       auto q = hr.target.find('?');
       hr.path = hr.target.substr(0, q);
       if (q != std::string::npos) hr.query = hr.target.substr(q + 1);
-      for (const auto& f : h_->req) hr.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+      hr.headers = detail::lowered_fields(h_->req);
       hr.body = std::move(h_->req.body());
       hr.remote = remote_;
       hr.tls = kTls;
@@ -419,11 +407,9 @@ class WsSession final : public detail::WsSessionBase, public std::enable_shared_
     if (r.status < 200 || r.status > 999) r = HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n", {}};
     h_->res.result(unsigned(r.status));
     h_->res.set(http::field::server, "webims");
-    if (!r.content_type.empty() && clean_header_text(r.content_type)) h_->res.set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty() && detail::clean_header_text(r.content_type)) h_->res.set(http::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) {
-      if (name.empty() || !clean_header_text(name) || !clean_header_text(value) ||
-          name.find_first_of(" \t:") != std::string::npos)
-        continue;
+      if (!detail::writable_header_field(name, value)) continue;
       if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding")) continue;
       if (beast::iequals(name, "connection")) {
         if (beast::iequals(value, "close")) keep_alive = false;
@@ -854,7 +840,7 @@ WsServer::WsServer(asio::io_context& io, const std::string& listen_url, WsServer
   impl_->st = std::make_shared<WsState>(io, std::move(options), url.tls ? std::move(tls) : nullptr);
   auto& st = *impl_->st;
   for (const auto& o : st.options.allowed_origins) {
-    std::string l = lower(o);
+    std::string l = detail::lower(o);
     while (l.ends_with('/')) l.pop_back();
     st.origins.push_back(std::move(l));
   }
