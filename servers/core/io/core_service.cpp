@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
+#include "common/control_listener.hpp"
 #include "crypto/hash.hpp"
 #include "net/http_server.hpp"
 #include "net/sip_transport.hpp"
@@ -126,23 +127,8 @@ CoreService::CoreService(boost::asio::io_context& io, const CoreConfig& cfg, con
               double(ps.malformed));
   });
   if (!cfg_.control_listen.empty()) {
-    http_ = std::make_unique<net::HttpServer>(io, cfg_.control_listen, [this](const net::HttpRequest& r) {
-      net::HttpResponse res;
-      if (r.method != "GET" && r.method != "HEAD") {
-        res.status = 405;
-        res.body = "method not allowed\n";
-      } else if (r.path == "/metrics") {
-        res.content_type = base::metrics::Registry::content_type;
-        res.body = metrics_.render();
-      } else if (r.path == "/health") {
-        res.content_type = "application/json";
-        res.body = health();
-      } else {
-        res.status = 404;
-        res.body = "not found\n";
-      }
-      return res;
-    });
+    http_ = servers::open_control_listener(io, cfg_.control_listen, metrics_, [this] { return health(); },
+                                           servers::ControlMethods::GetHead);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "sip/proxy.hpp"
 #include "sip/uri.hpp"
 #include "store/store.hpp"
+#include "common/control_listener.hpp"
 #include "common/host_address.hpp"
 
 namespace pcscf::io {
@@ -209,20 +210,8 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
     m.gauge("webims_pcscf_transactions", "Proxy transactions in progress", {}, double(logic_->proxy_stats().forwarded ? 0 : 0));
   });
   if (!cfg.control_listen.empty()) {
-    http_ = std::make_unique<net::HttpServer>(io, cfg.control_listen, [this](const net::HttpRequest& r) {
-      net::HttpResponse res;
-      if (r.path == "/metrics") {
-        res.content_type = base::metrics::Registry::content_type;
-        res.body = metrics_.render();
-      } else if (r.path == "/health") {
-        res.content_type = "application/json";
-        res.body = health();
-      } else {
-        res.status = 404;
-        res.body = "not found\n";
-      }
-      return res;
-    });
+    http_ = servers::open_control_listener(io, cfg.control_listen, metrics_, [this] { return health(); },
+                                           servers::ControlMethods::Any);
   }
 }
 

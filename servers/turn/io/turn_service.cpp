@@ -8,6 +8,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "common/control_listener.hpp"
 #include "crypto/hash.hpp"
 #include "net/http_server.hpp"
 #include "net/tls.hpp"
@@ -185,21 +186,7 @@ net::HttpResponse TurnService::control(const net::HttpRequest& r) {
       return json_error(503, std::string("the credential store failed: ") + e.what());
     }
   }
-  net::HttpResponse res;
-  if (r.method != "GET" && r.method != "HEAD") {
-    res.status = 405;
-    res.body = "method not allowed\n";
-  } else if (r.path == "/metrics") {
-    res.content_type = base::metrics::Registry::content_type;
-    res.body = metrics_.render();
-  } else if (r.path == "/health") {
-    res.content_type = "application/json";
-    res.body = health();
-  } else {
-    res.status = 404;
-    res.body = "not found\n";
-  }
-  return res;
+  return servers::control_page(r, metrics_, [this] { return health(); }, servers::ControlMethods::GetHead);
 }
 
 net::HttpResponse TurnService::push_credential(const std::string& body) {

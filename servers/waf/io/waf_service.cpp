@@ -6,6 +6,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "common/control_listener.hpp"
 #include "net/tls.hpp"
 #include "store/store.hpp"
 
@@ -72,20 +73,8 @@ WafService::WafService(boost::asio::io_context& io, const WafConfig& cfg, WafSet
     m.counter("webims_waf_revoked_total", "Tokens revoked", {}, double(s.revoked));
   });
   if (!cfg_.control_listen.empty()) {
-    control_ = std::make_unique<net::HttpServer>(io, cfg_.control_listen, [this](const net::HttpRequest& r) {
-      net::HttpResponse res;
-      if (r.path == "/metrics") {
-        res.content_type = base::metrics::Registry::content_type;
-        res.body = metrics_.render();
-      } else if (r.path == "/health") {
-        res.content_type = "application/json";
-        res.body = "{\"status\":\"ok\"}";
-      } else {
-        res.status = 404;
-        res.body = "not found\n";
-      }
-      return res;
-    });
+    control_ = servers::open_control_listener(
+        io, cfg_.control_listen, metrics_, [] { return std::string("{\"status\":\"ok\"}"); }, servers::ControlMethods::Any);
   }
 }
 

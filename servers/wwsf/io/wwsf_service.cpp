@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
+#include "common/control_listener.hpp"
 #include "common/host_address.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -103,20 +104,8 @@ WwsfService::WwsfService(boost::asio::io_context& io, const WwsfConfig& cfg, con
     m.counter("webims_wwsf_tokens_total", "Token requests, by outcome", {{"outcome", "waf_error"}}, double(st.waf_errors));
   });
   if (!cfg.control_listen.empty()) {
-    control_ = std::make_unique<net::HttpServer>(io, cfg.control_listen, [this](const net::HttpRequest& r) {
-      net::HttpResponse res;
-      if (r.path == "/metrics") {
-        res.content_type = base::metrics::Registry::content_type;
-        res.body = metrics_.render();
-      } else if (r.path == "/health") {
-        res.content_type = "application/json";
-        res.body = health();
-      } else {
-        res.status = 404;
-        res.body = "not found\n";
-      }
-      return res;
-    });
+    control_ = servers::open_control_listener(io, cfg.control_listen, metrics_, [this] { return health(); },
+                                              servers::ControlMethods::Any);
   }
 }
 
