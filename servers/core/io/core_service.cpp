@@ -1,12 +1,11 @@
 #include "core/io/core_service.hpp"
 
-#include <ifaddrs.h>
-#include <net/if.h>
-
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
 #include "common/control_listener.hpp"
+#include "common/host_address.hpp"
+#include "common/sip_layer.hpp"
 #include "crypto/hash.hpp"
 #include "net/http_server.hpp"
 #include "net/sip_transport.hpp"
@@ -18,30 +17,6 @@ namespace core::io {
 namespace {
 
 constexpr const char* kLog = "core";
-
-net::SipTransport transport_of(std::string_view t) {
-  if (t == "TCP") return net::SipTransport::Tcp;
-  if (t == "TLS") return net::SipTransport::Tls;
-  return net::SipTransport::Udp;
-}
-
-// What to advertise for a wildcard listener: the first non-loopback IPv4 address that is up.
-std::string advertised_address() {
-  ifaddrs* list = nullptr;
-  std::string found = "127.0.0.1";
-  if (getifaddrs(&list) == 0) {
-    for (ifaddrs* i = list; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
-        continue;
-      if (auto ep = base::Endpoint::from_sockaddr(i->ifa_addr)) {
-        found = ep->addr.to_string();
-        break;
-      }
-    }
-    freeifaddrs(list);
-  }
-  return found;
-}
 
 }  // namespace
 
@@ -58,34 +33,23 @@ CoreService::CoreService(boost::asio::io_context& io, const CoreConfig& cfg, con
     server_tls = net::make_server_tls_context(files.cert, files.key);
   }
   auto client_tls = net::make_client_tls_context(tls_cfg.ca_file, true);
-  sip_ = std::make_unique<net::SipTransportLayer>(
+  sip_ = servers::open_sip_layer(
       io, cfg_.listen,
-      [this](const net::SipPeer& from, sip::Message msg) {
-        logic_->on_message({std::string(net::to_string(from.transport)), from.remote, from.connection}, std::move(msg),
-                           base::Now::system());
-      },
-      [this](const net::SipPeer& peer) {
-        if (peer.connection) logic_->on_flow_closed(peer.connection, base::Now::system());
-      },
-      server_tls, client_tls, [] {
-        net::SipTransportOptions o;
-        o.in_process = true;  // an eP-CSCF of this process that asks for it ([pcscf] core_in_process)
-        return o;
-      }());
-
-  sip_->set_on_undelivered([this](const net::SipPeer&, std::string_view bytes) {
-    if (auto m = sip::parse_message(bytes)) logic_->on_undelivered(*m, base::Now::system());
-  });
+      {[this](const sip::Hop& from, sip::Message msg) { logic_->on_message(from, std::move(msg), base::Now::system()); },
+       [this](uint64_t flow) { logic_->on_flow_closed(flow, base::Now::system()); },
+       [this](const sip::Message& msg) { logic_->on_undelivered(msg, base::Now::system()); }},
+      server_tls, client_tls,
+      true);  // in process: an eP-CSCF of this process that asks for it ([pcscf] core_in_process)
 
   // Where we are, per transport: Via sent-by, Record-Route and Service-Route.
   std::vector<LocalAddress> local;
   for (std::string t : {"UDP", "TCP", "TLS"}) {
-    auto bound = sip_->local_endpoint(transport_of(t));
+    auto bound = sip_->local_endpoint(servers::transport_of(t));
     if (!bound) continue;
     std::string host = cfg_.sip_host;
     if (host.empty()) {
       bool wildcard = bound->addr == base::IpAddress() || bound->addr == *base::IpAddress::parse("::");
-      host = wildcard ? advertised_address() : bound->addr.to_string();
+      host = wildcard ? servers::primary_address() : bound->addr.to_string();
       if (!wildcard && !bound->addr.is_v4()) host = "[" + host + "]";
     }
     local.push_back({t, host + ":" + std::to_string(bound->port)});
@@ -185,11 +149,7 @@ bool CoreService::send(const sip::Hop& to, const sip::Message& msg) {
     LOG_WARN(kLog) << "cannot send over " << to.transport << " to " << to.remote.to_string();
     return false;
   }
-  net::SipPeer peer;
-  peer.transport = transport_of(to.transport);
-  peer.remote = to.remote;
-  peer.connection = to.flow;
-  if (sip_->send(peer, msg)) return true;
+  if (sip_->send(servers::peer_of(to), msg)) return true;
   LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "a response") << " to " << to.to_string();
   return false;
 }

@@ -19,6 +19,7 @@
 #include "store/store.hpp"
 #include "common/control_listener.hpp"
 #include "common/host_address.hpp"
+#include "common/sip_layer.hpp"
 
 namespace pcscf::io {
 
@@ -48,12 +49,6 @@ sip::Hop resolve_next_hop(const std::string& text) {
   hop.transport = t.empty() ? (uri->scheme == sip::Scheme::Sips ? "TLS" : "UDP") : t;
   hop.remote = {ep->addr, uri->port.value_or(hop.transport == "TLS" ? 5061 : 5060)};
   return hop;
-}
-
-net::SipTransport transport_of(std::string_view t) {
-  if (t == "TCP") return net::SipTransport::Tcp;
-  if (t == "TLS") return net::SipTransport::Tls;
-  return net::SipTransport::Udp;
 }
 
 }  // namespace
@@ -124,26 +119,15 @@ PcscfService::PcscfService(boost::asio::io_context& io, const PcscfConfig& cfg,
   }
   http_tls_ = net::make_client_tls_context(http_ca, true);
   auto client_tls = net::make_client_tls_context(tls_cfg.ca_file, true);
-  sip_ = std::make_unique<net::SipTransportLayer>(
+  sip_ = servers::open_sip_layer(
       io, cfg.sip_listen,
-      [this](const net::SipPeer& from, sip::Message msg) {
-        logic_->on_sip_message({std::string(net::to_string(from.transport)), from.remote, from.connection}, std::move(msg),
-                               base::Now::system());
-      },
-      [this](const net::SipPeer& peer) {
-        if (peer.connection) logic_->on_sip_flow_closed(peer.connection, base::Now::system());
-      },
-      server_tls, client_tls, [&] {
-        net::SipTransportOptions o;
-        o.in_process = cfg.core_in_process;
-        return o;
-      }());
-  sip_->set_on_undelivered([this](const net::SipPeer&, std::string_view bytes) {
-    if (auto m = sip::parse_message(bytes)) logic_->on_sip_undelivered(*m, base::Now::system());
-  });
+      {[this](const sip::Hop& from, sip::Message msg) { logic_->on_sip_message(from, std::move(msg), base::Now::system()); },
+       [this](uint64_t flow) { logic_->on_sip_flow_closed(flow, base::Now::system()); },
+       [this](const sip::Message& msg) { logic_->on_sip_undelivered(msg, base::Now::system()); }},
+      server_tls, client_tls, cfg.core_in_process);
   auto first = cfg.sip_listen.front();
   s.sip_transport = upper(first.substr(0, first.find("://")));
-  auto bound = sip_->local_endpoint(transport_of(s.sip_transport));
+  auto bound = sip_->local_endpoint(servers::transport_of(s.sip_transport));
   if (!bound) throw std::runtime_error("[pcscf] sip_listen: no listener for " + s.sip_transport);
   std::string host = cfg.sip_host;
   if (host.empty()) {
@@ -368,11 +352,7 @@ void PcscfService::ws_close(uint64_t connection, uint16_t code, std::string_view
 }
 
 bool PcscfService::sip_send(const sip::Hop& to, const sip::Message& msg) {
-  net::SipPeer peer;
-  peer.transport = transport_of(to.transport);
-  peer.remote = to.remote;
-  peer.connection = to.flow;
-  if (sip_->send(peer, msg)) return true;
+  if (sip_->send(servers::peer_of(to), msg)) return true;
   LOG_WARN(kLog) << "could not send " << (msg.is_request() ? msg.method() : "response") << " to " << to.to_string();
   return false;
 }
