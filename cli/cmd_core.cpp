@@ -1,7 +1,6 @@
 // `webims core`: the IMS core (I-CSCF/S-CSCF registrar and router, HSS in the store) in the foreground.
 #include <boost/asio/io_context.hpp>
 
-#include "base/log.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "core/io/core_service.hpp"
@@ -32,19 +31,7 @@ int cmd_core(std::vector<std::string> args) {
   boost::asio::io_context io(1);
   core::io::CoreService service(io, c.core, c.store, c.tls);
   service.start();
-  run_until_signal(
-      io, "core", [&] { service.stop(); },
-      [&] {
-        if (parsed->path.empty()) return;
-        try {
-          Config fresh = load_config(parsed->path);
-          fresh.log.validate();
-          fresh.log.apply();
-          LOG_INFO("core") << "SIGHUP: log level reloaded";
-        } catch (const std::exception& e) {
-          LOG_ERROR("core") << "SIGHUP: configuration not reloaded: " << e.what();
-        }
-      });
+  run_until_signal(io, "core", [&] { service.stop(); }, reload_log_level(parsed->path, "core"));
   return 0;
 }
 

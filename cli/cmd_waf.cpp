@@ -1,7 +1,6 @@
 // `webims waf`: the WAF (OAuth 2.0 authorization server) in the foreground.
 #include <boost/asio/io_context.hpp>
 
-#include "base/log.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "server_command.hpp"
@@ -43,19 +42,7 @@ int cmd_waf(std::vector<std::string> args) {
   boost::asio::io_context io(1);
   waf::io::WafService service(io, c.waf, settings, c.store, c.tls);
   service.start();
-  run_until_signal(
-      io, "waf", [&] { service.stop(); },
-      [&] {
-        if (parsed->path.empty()) return;
-        try {
-          Config fresh = load_config(parsed->path);
-          fresh.log.validate();
-          fresh.log.apply();
-          LOG_INFO("waf") << "SIGHUP: log level reloaded";
-        } catch (const std::exception& e) {
-          LOG_ERROR("waf") << "SIGHUP: configuration not reloaded: " << e.what();
-        }
-      });
+  run_until_signal(io, "waf", [&] { service.stop(); }, reload_log_level(parsed->path, "waf"));
   return 0;
 }
 

@@ -55,4 +55,18 @@ void run_until_signal(boost::asio::io_context& control, const char* component, c
   LOG_INFO(component) << "stopped";
 }
 
+std::function<void()> reload_log_level(std::string path, const char* component) {
+  return [path = std::move(path), component] {
+    if (path.empty()) return;
+    try {
+      Config fresh = load_config(path);
+      fresh.log.validate();
+      fresh.log.apply();
+      LOG_INFO(component) << "SIGHUP: log level reloaded";
+    } catch (const std::exception& e) {
+      LOG_ERROR(component) << "SIGHUP: configuration not reloaded: " << e.what();
+    }
+  };
+}
+
 }  // namespace cli

@@ -28,4 +28,8 @@ std::optional<ServerArgs> parse_server_args(std::vector<std::string> args, const
 void run_until_signal(boost::asio::io_context& control, const char* component, const std::function<void()>& stop,
                       const std::function<void()>& reload = {});
 
+// A SIGHUP `reload` for commands whose only reloadable setting is [log] level: re-reads the
+// --config file `path` (nothing to do without one) and logs the outcome as `component`.
+std::function<void()> reload_log_level(std::string path, const char* component);
+
 }  // namespace cli
