@@ -3,40 +3,14 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-
-#include "base/log.hpp"
+#include "pcscf/logic/test_support.hpp"
 #include "sip/message.hpp"
 
 using namespace pcscf;
+using namespace pcscf::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct FakeIo : PcscfIo {
-  bool ws_send(uint64_t c, std::string t) override {
-    ws.push_back({c, std::move(t)});
-    return true;
-  }
-  void ws_close(uint64_t c, uint16_t code, std::string_view) override { closed.push_back({c, code}); }
-  bool sip_send(const sip::Hop& to, const sip::Message& m) override {
-    if (core_down) return false;
-    core.push_back({to, m.to_string()});
-    return true;
-  }
-  bool core_down = false;  // sends toward the core fail at once
-  void record_turn_credential(const TurnCredentialRecord& r) override { records.push_back(r); }
-  std::deque<std::pair<uint64_t, std::string>> ws;
-  std::deque<std::pair<sip::Hop, std::string>> core;
-  std::vector<std::pair<uint64_t, uint16_t>> closed;
-  std::vector<TurnCredentialRecord> records;
-};
-
-sip::Message parse(const std::string& s) {
-  auto m = sip::parse_message(s);
-  EXPECT_TRUE(m.ok()) << s;
-  return std::move(*m);
-}
 
 std::string register_request(const std::string& user, int cseq, const std::string& extra = "") {
   return "REGISTER sip:ims.example.org SIP/2.0\r\n"
@@ -64,40 +38,13 @@ std::string request(const std::string& method, const std::string& from, const st
          "Content-Length: 0\r\n\r\n";
 }
 
-class PcscfLogicTest : public ::testing::Test {
+class PcscfLogicTest : public PcscfFixture {
  protected:
-  PcscfLogicTest() {
-    base::log::set_level(base::log::Level::Warn);
-    settings.next_hop = {"TCP", *base::Endpoint::parse("127.0.0.1:5060"), 0};
-    settings.sip_host_port = "127.0.0.1:5070";
-    settings.turn_key = token::TurnKey{"k1", "shared-km", "sha1"};
+  PcscfLogicTest() : PcscfFixture(3) {
     settings.turn_policy.uris = {"turn:127.0.0.1:3478?transport=udp"};
-    settings.flow_key[0] = 9;
     logic = std::make_unique<PcscfLogic>(settings, io, rnd);
     logic->on_ws_open({1, *base::Endpoint::parse("192.0.2.7:50001"), true, "https://localhost:8443", "sess1"});
     logic->on_ws_open({2, *base::Endpoint::parse("192.0.2.8:50002"), true, "https://localhost:8443", "sess2"});
-  }
-  base::Now now() { return {base::SteadyTime{} + 1000s, 1'900'000'000}; }
-  void from_wic(uint64_t c, const std::string& text) { logic->on_ws_message(c, text, now()); }
-
-  // The core's answer to the last request forwarded to it.
-  void core_answers(int status, const std::string& extra = "") {
-    ASSERT_FALSE(io.core.empty());
-    sip::Message req = parse(io.core.back().second);
-    sip::Message resp = sip::make_response(req, status);
-    resp.append("To", std::string(*req.get(sip::HeaderId::To)) + ";tag=core");
-    resp.remove(sip::HeaderId::To);
-    resp.append(sip::HeaderId::To, std::string(*req.get(sip::HeaderId::To)) + ";tag=core");
-    std::string text = resp.to_string();
-    text.insert(text.find("Content-Length"), extra);
-    logic->on_sip_message(io.core.back().first, parse(text), now());
-  }
-
-  sip::Message last_to_wic(uint64_t c) {
-    for (auto it = io.ws.rbegin(); it != io.ws.rend(); ++it)
-      if (it->first == c) return parse(it->second);
-    ADD_FAILURE() << "nothing sent to connection " << c;
-    return sip::Message();
   }
 
   void register_alice(bool turn = false) {
@@ -107,11 +54,6 @@ class PcscfLogicTest : public ::testing::Test {
                  "P-Associated-URI: <sip:alice@ims.example.org>, <tel:+15551234>\r\n"
                  "Service-Route: <sip:orig@127.0.0.1:5060;transport=tcp;lr>\r\n");
   }
-
-  PcscfSettings settings;
-  FakeIo io;
-  base::SeededRandom rnd{3};
-  std::unique_ptr<PcscfLogic> logic;
 };
 
 }  // namespace

@@ -3,65 +3,18 @@
 // Approach 2 pushes and revocations of TURN credentials.
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "base/encoding.hpp"
-#include "base/log.hpp"
 #include "pcscf/logic/pcscf_logic.hpp"
+#include "pcscf/logic/test_support.hpp"
 #include "sip/auth.hpp"
 #include "sip/message.hpp"
 #include "token/jwt.hpp"
 
 using namespace pcscf;
+using namespace pcscf::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr int64_t kNow = 1'900'000'000;
-
-struct Pushed {
-  std::string username, password;
-  int64_t expires;
-};
-struct Revoked {
-  std::string username;
-  int64_t until;
-};
-
-struct FakeIo : PcscfIo {
-  bool ws_send(uint64_t c, std::string t) override {
-    ws.push_back({c, std::move(t)});
-    return true;
-  }
-  void ws_close(uint64_t c, uint16_t code, std::string_view reason) override {
-    closed.push_back({c, code});
-    close_reasons.emplace_back(reason);
-  }
-  bool sip_send(const sip::Hop& to, const sip::Message& m) override {
-    core.push_back({to, m.to_string()});
-    return true;
-  }
-  void record_turn_credential(const TurnCredentialRecord&) override {}
-  void fetch_jwks() override { ++fetches; }
-  void introspect(uint64_t request, const std::string& token) override { introspections.push_back({request, token}); }
-  void push_turn_credential(const std::string& u, const std::string& p, int64_t e) override { pushed.push_back({u, p, e}); }
-  void revoke_turn_credential(const std::string& u, int64_t until) override { revoked.push_back({u, until}); }
-
-  std::deque<std::pair<uint64_t, std::string>> ws;
-  std::deque<std::pair<sip::Hop, std::string>> core;
-  std::vector<std::pair<uint64_t, uint16_t>> closed;
-  std::vector<std::string> close_reasons;
-  int fetches = 0;
-  std::vector<std::pair<uint64_t, std::string>> introspections;
-  std::vector<Pushed> pushed;
-  std::vector<Revoked> revoked;
-};
-
-sip::Message parse(const std::string& s) {
-  auto m = sip::parse_message(s);
-  EXPECT_TRUE(m.ok()) << s;
-  return std::move(*m);
-}
 
 std::string register_request(const std::string& user, int cseq, const std::string& extra = "", int expires = 600) {
   return "REGISTER sip:ims.example.org SIP/2.0\r\n"
@@ -91,14 +44,9 @@ token::ImsAccessToken claims(const std::string& user = "alice") {
   return t;
 }
 
-class TokenRegistrationTest : public ::testing::Test {
+class TokenRegistrationTest : public PcscfFixture {
  protected:
-  TokenRegistrationTest() : key(token::SigningKey::generate("k1")) {
-    base::log::set_level(base::log::Level::Warn);
-    settings.next_hop = {"TCP", *base::Endpoint::parse("127.0.0.1:5060"), 0};
-    settings.sip_host_port = "127.0.0.1:5070";
-    settings.turn_key = token::TurnKey{"k1", "shared-km", "sha1"};
-    settings.flow_key[0] = 9;
+  TokenRegistrationTest() : PcscfFixture(5), key(token::SigningKey::generate("k1")) {
     settings.token.enabled = true;
     settings.token.home_domain = "ims.example.org";
     settings.token.policy = token::TokenPolicy{{"https://waf.example"}, "ims.example.org", 60};
@@ -115,30 +63,12 @@ class TokenRegistrationTest : public ::testing::Test {
   static token::VerifyKeys jwks_of(const std::vector<token::SigningKey>& ks) {
     return token::VerifyKeys::from_jwks(token::jwks_json(ks)).value();
   }
-  base::Now now() { return {base::SteadyTime{} + 1000s + clock, kNow + clock.count()}; }
-  void from_wic(uint64_t c, const std::string& text) { logic->on_ws_message(c, text, now()); }
   // Each a new transaction (a new branch): a repeated one would be answered from the proxy's memory.
   void register_with(uint64_t c, const std::string& user, const std::string& tok, const std::string& extra = "") {
     from_wic(c, register_request(user, ++cseq, "Authorization: Bearer " + tok + "\r\n" + extra));
   }
   std::string sign(const token::ImsAccessToken& t) { return key.sign(token::to_claims(t)); }
 
-  void core_answers(int status, const std::string& extra = "") {
-    ASSERT_FALSE(io.core.empty());
-    sip::Message req = parse(io.core.back().second);
-    sip::Message resp = sip::make_response(req, status);
-    resp.remove(sip::HeaderId::To);
-    resp.append(sip::HeaderId::To, std::string(*req.get(sip::HeaderId::To)) + ";tag=core");
-    std::string text = resp.to_string();
-    text.insert(text.find("Content-Length"), extra);
-    logic->on_sip_message(io.core.back().first, parse(text), now());
-  }
-  sip::Message last_to_wic(uint64_t c) {
-    for (auto it = io.ws.rbegin(); it != io.ws.rend(); ++it)
-      if (it->first == c) return parse(it->second);
-    ADD_FAILURE() << "nothing sent to connection " << c;
-    return sip::Message();
-  }
   // A refusal: 403 with `reason` as the reason phrase, nothing toward the core, the WebSocket closed.
   void expect_refused(uint64_t c, const std::string& reason) {
     sip::Message r = last_to_wic(c);
@@ -150,12 +80,7 @@ class TokenRegistrationTest : public ::testing::Test {
   }
   const std::string ok_contact = "Contact: <sip:x1@df7jal23ls0d.invalid;transport=ws;ob>;expires=600\r\n";
 
-  PcscfSettings settings;
-  FakeIo io;
-  base::SeededRandom rnd{5};
-  std::unique_ptr<PcscfLogic> logic;
   token::SigningKey key;
-  std::chrono::seconds clock{0};
   int cseq = 100;
 };
 
