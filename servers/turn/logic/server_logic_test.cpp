@@ -200,6 +200,21 @@ class TurnLogicTest : public ::testing::Test {
                                         : stun::verify_message_integrity(m, base::Bytes(k.bytes.data(), k.len));
   }
 
+  // Instead of start() for the tests about reaching another allocation's relayed address: a server
+  // relaying on 10.0.0.1, its listener's own address too (udp_flow), and two clients A and B each
+  // with an allocation there; B's relayed transport address in `b_relay`.
+  void start_with_two_allocations_on_own_address(Client& a, Client& b, base::Endpoint& b_relay) {
+    cfg.relay_address = "10.0.0.1";
+    own = {*base::IpAddress::parse("10.0.0.1")};
+    start();
+    a = solution1_client("198.51.100.1:40001");
+    b = solution1_client("198.51.100.2:40001");
+    ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
+    auto rb = allocate(b);
+    ASSERT_EQ(rb.cls(), Class::SuccessResponse);
+    b_relay = *rb.xor_address(attr::XorRelayedAddress);
+  }
+
   TurnConfig cfg;
   std::vector<base::IpAddress> own{*base::IpAddress::parse("203.0.113.10")};  // relay and listener addresses
   FakeIo io;
@@ -496,14 +511,9 @@ TEST_F(TurnLogicTest, PeerPolicyOnPermissionsAndChannels) {
 // Two clients of one server, relayed on the server's own (private) address and with no
 // allowed_peer_ranges, reach each other's relayed transport address; nothing else on that address.
 TEST_F(TurnLogicTest, AnotherAllocationsRelayedAddressIsAPeerWithoutConfiguration) {
-  cfg.relay_address = "10.0.0.1";  // the listener's address too (udp_flow)
-  own = {*base::IpAddress::parse("10.0.0.1")};
-  start();
-  Client a = solution1_client("198.51.100.1:40001"), b = solution1_client("198.51.100.2:40001");
-  ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
-  auto rb = allocate(b);
-  ASSERT_EQ(rb.cls(), Class::SuccessResponse);
-  base::Endpoint b_relay = *rb.xor_address(attr::XorRelayedAddress);
+  Client a, b;
+  base::Endpoint b_relay;
+  ASSERT_NO_FATAL_FAILURE(start_with_two_allocations_on_own_address(a, b, b_relay));
   ASSERT_EQ(b_relay, *base::Endpoint::parse("10.0.0.1:50002"));
   uint64_t a_handle = *io.open.begin(), b_handle = *io.open.rbegin();
   auto perm = [&](Client& c, const base::Endpoint& peer) {
@@ -577,15 +587,10 @@ TEST_F(TurnLogicTest, AnotherAllocationsRelayedAddressIsAPeerWithoutConfiguratio
 }
 
 TEST_F(TurnLogicTest, ExplicitDenialBeatsALiveRelayedAddress) {
-  cfg.relay_address = "10.0.0.1";
   cfg.denied_peer_ranges = {"10.0.0.1/32"};
-  own = {*base::IpAddress::parse("10.0.0.1")};
-  start();
-  Client a = solution1_client("198.51.100.1:40001"), b = solution1_client("198.51.100.2:40001");
-  ASSERT_EQ(allocate(a).cls(), Class::SuccessResponse);
-  auto rb = allocate(b);
-  ASSERT_EQ(rb.cls(), Class::SuccessResponse);
-  base::Endpoint b_relay = *rb.xor_address(attr::XorRelayedAddress);
+  Client a, b;
+  base::Endpoint b_relay;
+  ASSERT_NO_FATAL_FAILURE(start_with_two_allocations_on_own_address(a, b, b_relay));
   ASSERT_TRUE(shared->relay_ports.live(b_relay));
   EXPECT_EQ(error_of(request(a, Method::CreatePermission,
                              [&](stun::Builder& x) { x.add_xor_address(attr::XorPeerAddress, b_relay); })),
