@@ -14,8 +14,8 @@
 // Each check prints one ok/FAIL line; the last line is "N passed, N failed".
 // usage: node all_web_test.mjs WEBIMS_BINARY
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { join, resolve } from 'node:path';
+import { httpsJson as call } from './https_json.mjs';
 import { Checks, Proc, freePort, stopAll, tempDir, watchdog } from './node_harness.mjs';
 import { JsSipClient } from './jssip_client.mjs';
 import { token } from './sip_raw.mjs';
@@ -30,34 +30,6 @@ const clients = [];
 let server;
 const runs = [];  // { stdout, log } of each run, for the secret checks
 watchdog(240000, () => { if (server) console.log(`--- webims all ---\n${server.tail(40)}`); });
-
-// HTTPS JSON call with a cookie jar; { status, json, text, headers }.
-function call(url, { method = 'GET', body, headers = {}, ca, cookies } = {}) {
-  return new Promise((res, rej) => {
-    const u = new URL(url);
-    const h = { ...headers };
-    if (body !== undefined) h['content-type'] = 'application/json';
-    if (cookies && cookies.size) h.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const req = https.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, ca, timeout: 10000 }, (r) => {
-      let data = '';
-      r.on('data', (c) => { data += c; });
-      r.on('end', () => {
-        if (cookies) for (const c of [].concat(r.headers['set-cookie'] || [])) {
-          const [kv] = c.split(';');
-          const i = kv.indexOf('=');
-          cookies.set(kv.slice(0, i).trim(), kv.slice(i + 1).trim());
-        }
-        let json = null;
-        try { json = JSON.parse(data); } catch { /* not JSON */ }
-        res({ status: r.statusCode, json, text: data, headers: r.headers });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
-    req.on('error', rej);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
 
 // The console's machine-readable lines (the browser test parses the same ones).
 function parseConsole(text) {

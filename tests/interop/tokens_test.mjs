@@ -17,9 +17,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { httpsJson as call } from './https_json.mjs';
 import { Checks, freePort, httpHealth, sleep, stopAll, tempDir, watchdog } from './node_harness.mjs';
 import { JsSipClient, parseTurnCred } from './jssip_client.mjs';
 import { TurnUdpClient } from './turn_client.mjs';
@@ -55,34 +55,6 @@ function jws(header, claims, { key, hmacKey, signature } = {}) {
   else if (hmacKey) sig = b64u(createHmac('sha256', hmacKey).update(input).digest());
   else if (key) sig = b64u(cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }));
   return `${input}.${sig}`;
-}
-
-// HTTPS JSON call with cookies and headers; { status, json, headers }.
-function call(url, { method = 'GET', body, headers = {}, ca, cookies } = {}) {
-  return new Promise((res, rej) => {
-    const u = new URL(url);
-    const h = { ...headers };
-    if (body !== undefined) { h['content-type'] = 'application/json'; }
-    if (cookies && cookies.size) h.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const req = https.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, ca, timeout: 10000 }, (r) => {
-      let data = '';
-      r.on('data', (c) => { data += c; });
-      r.on('end', () => {
-        if (cookies) for (const c of [].concat(r.headers['set-cookie'] || [])) {
-          const [kv] = c.split(';');
-          const i = kv.indexOf('=');
-          cookies.set(kv.slice(0, i).trim(), kv.slice(i + 1).trim());
-        }
-        let json = null;
-        try { json = JSON.parse(data); } catch { /* not JSON */ }
-        res({ status: r.statusCode, json, text: data, headers: r.headers });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
-    req.on('error', rej);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
 }
 
 // A REGISTER by a fresh JsSIP WIC with the bearer token; resolves with the register result and
