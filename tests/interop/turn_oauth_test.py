@@ -68,7 +68,9 @@ alg = "A256GCM"
 
 def coturn_token(server_name, key=KEY, lifetime=600, kid="north"):
     """(access_token, mac_key base64) from turnutils_oauth -e."""
-    mac = base64.b64encode(os.urandom(20)).decode()
+    # turnutils_oauth reads the decoded -p key as a C string: a zero byte would end it (a leading one
+    # makes it refuse the key, 1 run in 256), so the test's mac_keys have none.
+    mac = base64.b64encode(bytes(b or 1 for b in os.urandom(20))).decode()
     now = int(time.time())
     out = subprocess.run(["turnutils_oauth", "-e", "-i", server_name, "-j", kid, "-k", key, "-l", str(now),
                           "-m", "100000", "-n", "A256GCM", "-p", mac, "-q", str(now << 16), "-r", str(lifetime)],
