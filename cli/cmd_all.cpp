@@ -50,6 +50,7 @@ Derived when left at their defaults, so the components agree with the listeners'
   [pcscf] token_jwks_url   none: this WAF's keys in memory (another value: fetched from there)
   [pcscf] turn_uris        the [turn] listeners at the relay address
   [pcscf] home_domain      [core] home_domain (the tokens' audience)
+  [pcscf] next_hop         the [core] listener of this process (TCP first), when [core] listen moved
 The WWSF [wwsf] id is added to the store when missing.
 
 Demo data ([all] demo = true, the default): on first start with a store that holds no subscriber,
