@@ -29,16 +29,40 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 step "fuzz build"
 bash scripts/build.sh fuzz
-step "fuzzing ${FUZZ_SECONDS}s per target"
+step "fuzzing ${FUZZ_SECONDS}s per target, $(nproc) at a time"
+# Each libFuzzer target runs on one core: as many at once as there are cores, each writing its own
+# log; the tails are printed in order once all have run.
 mkdir -p build-fuzz/artifacts
-for f in build-fuzz/fuzz/fuzz_*; do
-  name=${f##*/fuzz_}
+fuzz_one() {  # name binary: runs one target, leaves its exit code in build-fuzz/artifacts/NAME.rc
+  local name=$1 bin=$2 scratch rc=0
   scratch=$(mktemp -d)
   # New inputs go to the scratch dir; the committed corpus is only read. A crash leaves an
   # artifact and a non-zero exit: commit the artifact to fuzz/corpus/$name/ once fixed.
-  "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-       -artifact_prefix=build-fuzz/artifacts/"$name"- "$scratch" "fuzz/corpus/$name" 2>&1 | tail -12
+  "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+         -artifact_prefix=build-fuzz/artifacts/"$name"- "$scratch" "fuzz/corpus/$name" \
+         > build-fuzz/artifacts/"$name".log 2>&1 || rc=$?
   rm -rf "$scratch"
+  echo "$rc" > build-fuzz/artifacts/"$name".rc
+}
+names=()
+for f in build-fuzz/fuzz/fuzz_*; do
+  name=${f##*/fuzz_}
+  names+=("$name")
+  rm -f build-fuzz/artifacts/"$name".rc
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  fuzz_one "$name" "$f" &
 done
+wait
+failed=()
+for name in "${names[@]}"; do
+  rc=$(cat build-fuzz/artifacts/"$name".rc 2>/dev/null || echo missing)
+  echo "--- fuzz_$name: exit $rc"
+  tail -12 build-fuzz/artifacts/"$name".log
+  [ "$rc" = 0 ] || failed+=("$name")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing failed for: ${failed[*]} (logs and crash artifacts in build-fuzz/artifacts/)" >&2
+  exit 1
+fi
 
 step "all tests passed"
