@@ -15,15 +15,16 @@
 // else is its zero-config default, including the demo accounts it prints on first start.
 // The browser trusts the generated CA through an NSS database in a temp HOME (certutil, as the
 // console tells users); if that fails the contexts ignore certificate errors and the test says so.
+// (Both in webims_all.mjs, which bench/wic/ uses too.)
 //
 // usage: node tests/e2e/browser_call_test.mjs WEBIMS_BINARY
 //   artifacts (screenshots): WEBIMS_E2E_ARTIFACTS, default tests/e2e/artifacts/<build dir name>/
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Checks, Proc, freePort, sleep, stopAll, tempDir, watchdog } from '../interop/node_harness.mjs';
-import { WicPage, launchBrowser, nssHomeTrusting } from './wic_page.mjs';
+import { Checks, sleep, stopAll, tempDir, watchdog } from '../interop/node_harness.mjs';
+import { WicPage, callUntilConnected } from './wic_page.mjs';
+import { browserTrusting, startAll } from './webims_all.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -37,101 +38,13 @@ const t = new Checks();
 const dir = tempDir('webims-e2e-browser-');
 let all = null;
 let browser = null;
-let nss = null;
+let chromium = null;
 const pages = {};
 watchdog(270000, async () => {
   for (const [n, p] of Object.entries(pages)) await p.screenshot(join(artifacts, `${n}-timeout.png`)).catch(() => {});
-  if (all) console.log(`--- webims all ---\n${all.tail(60)}`);
+  if (all) console.log(`--- webims all ---\n${all.proc.tail(60)}`);
   await browser?.close().catch(() => {});
 });
-
-// ---------------------------------------------------------------------------------------------
-// The deployment
-
-// `webims all --print-config` -> { section: { key: value } } for the keys whose values are TOML
-// strings or arrays of strings (what the listener keys are).
-function printedConfig() {
-  const text = execFileSync(binary, ['all', '--print-config'], { encoding: 'utf8', timeout: 10000 });
-  const out = {};
-  let section = '';
-  for (const line of text.split('\n')) {
-    const s = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-    if (s) { section = s[1].trim(); out[section] ||= {}; continue; }
-    const kv = /^\s*([A-Za-z0-9_]+)\s*=\s*(".*"|\[.*\])\s*$/.exec(line);
-    if (kv && section) { try { out[section][kv[1]] = JSON.parse(kv[2]); } catch { /* not a plain string/array */ } }
-  }
-  return out;
-}
-
-// Every listener of every section moved to 127.0.0.1 and a free port; listeners that share a port
-// by default (WWSF and WAF on 8443; TURN's UDP and TCP on 3478) keep sharing their new one.
-async function loopbackListeners(printed) {
-  const portMap = new Map();
-  const moved = {};
-  const move = async (url) => {
-    const m = /^([a-z]+):\/\/(\[[^\]]*\]|[^/:]*):(\d+)(.*)$/.exec(url);
-    if (!m) return url;
-    if (!portMap.has(m[3])) portMap.set(m[3], await freePort());
-    return `${m[1]}://127.0.0.1:${portMap.get(m[3])}${m[4]}`;
-  };
-  for (const [section, keys] of Object.entries(printed)) {
-    for (const [key, value] of Object.entries(keys)) {
-      if (!/(^|_)listen$/.test(key)) continue;
-      if (Array.isArray(value)) {
-        if (!value.length) continue;
-        (moved[section] ||= {})[key] = [];
-        for (const v of value) moved[section][key].push(await move(v));
-      } else if (value) {
-        (moved[section] ||= {})[key] = await move(value);
-      }
-    }
-  }
-  // The eP-CSCF's next hop is left alone: `webims all` points it at its core's moved listener.
-  return moved;
-}
-
-function toml(sections) {
-  return Object.entries(sections).map(([name, keys]) =>
-    `[${name}]\n${Object.entries(keys).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}`).join('\n\n') + '\n';
-}
-
-// The demo lines `webims all` prints on first start:
-//   demo ims-subscriber impi=... impu=... password=...
-//   demo web-account username=carol password=... linked=bob@...
-//   demo guest-pool pattern=*@guest... size=5 wwsf=localhost
-function parseDemo(out) {
-  const demo = { subscribers: {}, accounts: {}, pool: null };
-  for (const line of out.split('\n')) {
-    const m = /^\s*demo (\S+) (.*)$/.exec(line);
-    if (!m) continue;
-    const kv = Object.fromEntries(m[2].trim().split(/\s+/).map((p) => { const i = p.indexOf('='); return [p.slice(0, i), p.slice(i + 1)]; }));
-    if (m[1] === 'ims-subscriber') demo.subscribers[kv.impi.split('@')[0]] = kv;
-    else if (m[1] === 'web-account') demo.accounts[kv.username] = kv;
-    else if (m[1] === 'guest-pool') demo.pool = kv;
-  }
-  return demo;
-}
-
-async function startAll() {
-  if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`${webRoot}/index.html missing: run bash scripts/build.sh (npm run build:web)`);
-  const moved = await loopbackListeners(printedConfig());
-  const sections = {
-    ...moved,
-    // The TURN URIs the eP-CSCF hands out name the relay address: loopback, where TURN now listens.
-    turn: { ...moved.turn, relay_address: '127.0.0.1' },
-    wwsf: { ...moved.wwsf, web_root: webRoot },
-  };
-  const config = join(dir, 'webims.toml');
-  writeFileSync(config, toml(sections));
-  const proc = new Proc('webims all', binary, ['all', '--config', config], { cwd: dir, logPath: join(dir, 'all.log') });
-  const out = await proc.waitReady(() => {
-    const log = proc.readLog();
-    return /^Open https:\/\/\S+ in a browser/m.test(log) ? log : null;
-  }, { timeoutMs: 30000, what: 'the "Open ... in a browser" line' });
-  const url = /^Open (https:\/\/\S+) in a browser/m.exec(out)[1];
-  const ca = /To trust the local CA (\S+?)\s*\(/.exec(out)?.[1] || join(dir, 'var', 'tls', 'ca.pem');
-  return { proc, url, ca, demo: parseDemo(out), config };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The browser side
@@ -150,21 +63,14 @@ const relayedPair = (s, other) => s && s.localType === 'relay' &&
   (s.remoteType === 'relay' || (s.remoteType === 'prflx' && other?.localType === 'relay'));
 
 async function connectedCall(caller, callee, target, what) {
-  const dialled = await caller.dial(target, { relayOnly: true });
-  const from = await callee.waitIncoming(15000).catch(() => '');
-  t.check(!!from, `${what}: the callee's page shows the incoming call (${from})`);
-  const answered = Date.now();
-  if (from) await callee.answer({ relayOnly: true });
-  const [a, b] = await Promise.all([caller.waitCallState(['connected', 'failed', 'ended'], 20000).catch(() => 'timeout'),
-                                    callee.waitCallState(['connected', 'failed', 'ended'], 20000).catch(() => 'timeout')]);
-  const connected = Date.now();
-  t.check(a === 'connected', `${what}: the caller's page says connected (${a}${a !== 'connected' ? `: ${await caller.callMessage()}` : ''})`);
-  t.check(b === 'connected', `${what}: the callee's page says connected (${b}${b !== 'connected' ? `: ${await callee.callMessage()}` : ''})`);
-  const sa = await caller.state(), sb = await callee.state();
-  console.log(`     ${what}: dial -> connected ${connected - dialled} ms as the test saw it (the callee's Answer click at +${answered - dialled} ms); ` +
-              `the caller's page: ${sa.call.setupMs} ms from dialling to media connected (ICE: ${sa.call.iceWhy}); ` +
-              `the callee's page: ${sb.call.setupMs} ms from answering (ICE: ${sb.call.iceWhy})`);
-  return { ok: a === 'connected' && b === 'connected', setupMs: sa.call.setupMs, testMs: connected - dialled };
+  const r = await callUntilConnected(caller, callee, target, { relayOnly: true });
+  t.check(!!r.from, `${what}: the callee's page shows the incoming call (${r.from})`);
+  t.check(r.a === 'connected', `${what}: the caller's page says connected (${r.a}${r.a !== 'connected' ? `: ${await caller.callMessage()}` : ''})`);
+  t.check(r.b === 'connected', `${what}: the callee's page says connected (${r.b}${r.b !== 'connected' ? `: ${await callee.callMessage()}` : ''})`);
+  console.log(`     ${what}: dial -> connected ${r.testMs} ms as the test saw it (the callee's Answer click at +${r.answeredAfterMs} ms); ` +
+              `the caller's page: ${r.caller.setupMs} ms from dialling to media connected (ICE: ${r.caller.iceWhy}); ` +
+              `the callee's page: ${r.callee.setupMs} ms from answering (ICE: ${r.callee.iceWhy})`);
+  return { ok: r.a === 'connected' && r.b === 'connected', setupMs: r.caller.setupMs, testMs: r.testMs };
 }
 
 async function mediaFlows(x, y, what) {
@@ -194,27 +100,18 @@ async function hangUp(caller, callee, what) {
 
 try {
   mkdirSync(artifacts, { recursive: true });
-  all = await startAll();
+  all = await startAll({ binary, dir, webRoot });
   const { demo } = all;
   const alice = demo.subscribers.alice, bob = demo.subscribers.bob, carol = demo.accounts.carol;
   t.check(!!alice && !!bob && !!carol && !!demo.pool, 'webims all lists the demo accounts (alice, bob, carol, guest pool)', demo);
   console.log(`     webims all: ${all.url} (config ${all.config})`);
 
   // Trust the CA as users are told to; else fall back to ignoring certificate errors.
-  nss = nssHomeTrusting(all.ca);
-  browser = await launchBrowser({ home: nss.home });
-  let contextOptions = {};
-  {
-    const probe = await browser.newContext();
-    const page = await probe.newPage();
-    const ok = nss.home && await page.goto(all.url, { timeout: 15000 }).then((r) => r?.ok()).catch(() => false);
-    await probe.close();
-    if (ok) t.check(true, 'Chromium trusts the local CA from an NSS database made with certutil (as the console says)');
-    else {
-      console.log(`note the NSS trust did not work (${nss.why || 'certificate not accepted'}): the contexts ignore HTTPS errors`);
-      contextOptions = { ignoreHTTPSErrors: true };
-    }
-  }
+  chromium = await browserTrusting(all.ca, all.url);
+  browser = chromium.browser;
+  const { contextOptions } = chromium;
+  if (chromium.trusted) t.check(true, 'Chromium trusts the local CA from an NSS database made with certutil (as the console says)');
+  else console.log(`note the NSS trust did not work (${chromium.why}): the contexts ignore HTTPS errors`);
 
   const A = await newPage('A-alice', contextOptions);
   const B = await newPage('B-guest', contextOptions);
@@ -326,7 +223,7 @@ try {
     t.check(!secrets.some((s) => logOnly.includes(s)), 'no demo password in the log outside the demo listing');
     t.check(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(log), 'no token in the log');
   }
-  if (nss?.home) rmSync(nss.home, { recursive: true, force: true });
+  chromium?.cleanup();
   console.log(`     screenshots in ${artifacts}`);
   await stopAll();
 }

@@ -191,3 +191,21 @@ export class WicPage {
 
   async screenshot(path) { await this.page.screenshot({ path, fullPage: true }); return path; }
 }
+
+// `caller` dials `target`, `callee` answers as soon as its page shows the call; both with the
+// relay-only switch as given. Waits (bounded) until both pages say connected, failed or ended.
+// -> { from, a, b, dialled, answeredAfterMs, testMs, caller: caller's state.call, callee: ... }
+//    a/b: the final call states ('connected', 'failed', 'ended' or 'timeout'); testMs: dial click to
+//    both connected as the test saw it; the pages' own figures are in caller.setupMs/.iceWhy.
+export async function callUntilConnected(caller, callee, target, { relayOnly = true, ringMs = 15000, connectMs = 20000 } = {}) {
+  const dialled = await caller.dial(target, { relayOnly });
+  const from = await callee.waitIncoming(ringMs).catch(() => '');
+  const answered = Date.now();
+  if (from) await callee.answer({ relayOnly });
+  const until = ['connected', 'failed', 'ended'];
+  const [a, b] = await Promise.all([caller.waitCallState(until, connectMs).catch(() => 'timeout'),
+                                    callee.waitCallState(until, connectMs).catch(() => 'timeout')]);
+  const connected = Date.now();
+  const sa = await caller.state(), sb = await callee.state();
+  return { from, a, b, dialled, answeredAfterMs: answered - dialled, testMs: connected - dialled, caller: sa.call, callee: sb.call };
+}

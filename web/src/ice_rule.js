@@ -10,6 +10,11 @@
 //  - in every case no later than `maxMs` after gathering started: without any candidate the call
 //    then fails at ICE with a clear sentence instead of waiting for the browser's own timeouts.
 // No DOM and no timers here (the caller re-asks after `recheckInMs`): web/test/ice_rule.test.mjs.
+//
+// `?ice=wait` in the page's URL turns the rule off (iceGateFromQuery): the WIC then never calls
+// ready() and JsSIP sends the SDP when the browser's gathering is complete, as stock JsSIP does.
+// That is the anchor of bench/wic_setup_compare.sh, and a way to tell, when a call fails, whether
+// sending early had anything to do with it. Not a setting users are meant to need.
 
 export const DEFAULT_SETTLE_MS = 300;
 export const DEFAULT_MAX_MS = 4000;
@@ -31,6 +36,12 @@ export function iceReady({ relayOnly, candidates, startedMs, nowMs, settleMs = D
     }
   }
   return { ready: false, recheckInMs: deadline - nowMs };
+}
+
+// The ICE gate of the page from its location.search, read once at start: 'wait' for `ice=wait`
+// (JsSIP's default behaviour, above), otherwise 'early' (iceReady).
+export function iceGateFromQuery(search) {
+  return new URLSearchParams(search || '').get('ice') === 'wait' ? 'wait' : 'early';
 }
 
 // The candidate type of an RTCIceCandidate (Chromium has .type; else parse "typ X" from the line).

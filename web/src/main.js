@@ -6,6 +6,7 @@
 import { checkIdentity, domainOf, impiFromImpu, normalizeImpu, normalizeTarget, resolveConfig } from './config.js';
 import { formatDuration } from './turn_cred.js';
 import { Wic } from './wic.js';
+import { iceGateFromQuery } from './ice_rule.js';
 import { WwsfApi } from './wwsf_api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -281,7 +282,9 @@ async function start() {
   config = resolveConfig(cfgJson, location.hostname);
   show('tab-web', config.web_login);
   show('tab-guest', config.guest);
-  wic = new Wic({ pcscfUrl: config.pcscf_url, pageOrigin: location.origin });
+  // ?ice=wait: JsSIP's own wait for complete ICE gathering instead of the early rule (ice_rule.js);
+  // for benchmarking (bench/wic_setup_compare.sh) and troubleshooting, read once here.
+  wic = new Wic({ pcscfUrl: config.pcscf_url, pageOrigin: location.origin, iceGate: iceGateFromQuery(location.search) });
   wic.onchange = render;
   wic.remoteMedia = (stream) => {
     attachMedia($('remote-audio'), stream);

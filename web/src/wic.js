@@ -27,14 +27,21 @@ const freshCall = () => ({
   state: 'idle', peer: '', direction: '', video: false, relayOnly: true,
   // Milliseconds (the WIC's clock): dialled (ours), answered (theirs: the user clicked Answer),
   // 200 OK sent or received, ACK, media connected (ICE + DTLS); setupMs = connected - dialled/answered.
-  dialMs: 0, answeredMs: 0, acceptedMs: 0, confirmedMs: 0, connectedMs: 0, setupMs: null, iceWhy: '',
+  // iceGate: 'early' (ice_rule.js) or 'wait' (the browser's gathering complete, ?ice=wait); iceMs:
+  // from gathering start to the SDP going out (early) or to gathering complete (wait); iceWhy: why.
+  dialMs: 0, answeredMs: 0, acceptedMs: 0, confirmedMs: 0, connectedMs: 0, setupMs: null, iceGate: '', iceMs: null, iceWhy: '',
   media: { relayed: null, text: 'not yet', audioSent: 0, audioReceived: 0, videoSent: 0, videoReceived: 0 },
   message: '',
 });
 
 export class Wic {
-  constructor({ pcscfUrl, pageOrigin = '', now = () => Date.now(), timers = globalThis, media = globalThis.navigator?.mediaDevices } = {}) {
+  // iceGate: 'early' (the default: send the SDP once ice_rule.js says enough candidates are in) or
+  // 'wait' (never early: JsSIP waits for the browser's gathering to complete; for the benchmark's
+  // anchor and troubleshooting, the page's ?ice=wait).
+  constructor({ pcscfUrl, pageOrigin = '', now = () => Date.now(), timers = globalThis, media = globalThis.navigator?.mediaDevices,
+                iceGate = 'early' } = {}) {
     this.pcscfUrl = pcscfUrl;
+    this.iceGate = iceGate === 'wait' ? 'wait' : 'early';
     this.pageOrigin = pageOrigin;
     this.now = now;
     this.timers = timers;
@@ -318,7 +325,7 @@ export class Wic {
     if (this.session) return this._callRefused('A call is already in progress.');
     if (relayOnly && !this._turn) return this._callRefused(mediaFailure({ hasTurn: false, relayOnly }));
     const c = freshCall();
-    Object.assign(c, { state: 'calling', peer: target, direction: 'outgoing', video, relayOnly, dialMs: this.now() });
+    Object.assign(c, { state: 'calling', peer: target, direction: 'outgoing', video, relayOnly, dialMs: this.now(), iceGate: this.iceGate });
     this.state.call = c;
     this.state.error = '';
     this._changed();
@@ -346,13 +353,15 @@ export class Wic {
   _sessionHandlers(c, relayOnly) {
     const gate = { startedMs: 0, candidates: [], ready: null, done: false, errors: [] };
     let pcRef = null;
+    const waitForBrowser = this.iceGate === 'wait';
     const decide = () => {
-      if (gate.done || !gate.startedMs) return;
+      if (waitForBrowser || gate.done || !gate.startedMs) return;
       const d = iceReady({ relayOnly, candidates: gate.candidates, startedMs: gate.startedMs, nowMs: this.now() });
       if (!d.ready) { this._setTimer(`ice-${c.dialMs}`, d.recheckInMs, decide); return; }
       gate.done = true;
       this._clearTimer(`ice-${c.dialMs}`);
-      c.iceWhy = `${d.why} after ${Math.round(this.now() - gate.startedMs)} ms`;
+      c.iceMs = Math.round(this.now() - gate.startedMs);
+      c.iceWhy = `${d.why} after ${c.iceMs} ms`;
       if (gate.ready) gate.ready();
       // No candidate event yet (so no ready()): JsSIP listens for the end-of-candidates event.
       else if (pcRef) pcRef.dispatchEvent(new Event('icecandidate'));
@@ -362,6 +371,13 @@ export class Wic {
         pcRef = pc;
         pc.addEventListener('icegatheringstatechange', () => {
           if (pc.iceGatheringState === 'gathering' && !gate.startedMs) { gate.startedMs = this.now(); decide(); }
+          if (waitForBrowser && pc.iceGatheringState === 'complete' && !gate.done) {
+            // JsSIP sends the SDP now (its own listener); say how long the browser took.
+            gate.done = true;
+            c.iceMs = gate.startedMs ? Math.round(this.now() - gate.startedMs) : 0;
+            const relays = gate.candidates.filter((x) => x.type === 'relay').length;
+            c.iceWhy = `the browser finished gathering after ${c.iceMs} ms (${gate.candidates.length} candidates, ${relays} relay; ice=wait)`;
+          }
         });
         pc.addEventListener('icecandidateerror', (e) => {
           gate.errors.push({ url: e.url, errorCode: e.errorCode, errorText: e.errorText });
@@ -501,6 +517,7 @@ export class Wic {
     const { session, c } = inc;
     this._incoming = null;
     c.relayOnly = relayOnly;
+    c.iceGate = this.iceGate;
     c.answeredMs = this.now();
     c.state = 'connecting media';
     const useVideo = !!video && c.video;  // video only when offered and wanted

@@ -1,7 +1,7 @@
 // When the WIC stops waiting for ICE candidates (JsSIP's ready()).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { candidateType, iceReady } from '../src/ice_rule.js';
+import { candidateType, iceGateFromQuery, iceReady } from '../src/ice_rule.js';
 
 const at = (type, atMs) => ({ type, atMs });
 
@@ -38,4 +38,15 @@ test('candidate types from Chromium objects or the candidate line', () => {
   assert.equal(candidateType({ candidate: 'candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host' }), 'host');
   assert.equal(candidateType(null), '');
   assert.equal(candidateType({ candidate: 'garbage' }), '');
+});
+
+test('?ice=wait (benchmark anchor, troubleshooting) turns the early rule off; anything else keeps it', () => {
+  assert.equal(iceGateFromQuery('?ice=wait'), 'wait');
+  assert.equal(iceGateFromQuery('?test-hooks&ice=wait'), 'wait');
+  assert.equal(iceGateFromQuery(''), 'early');
+  assert.equal(iceGateFromQuery(undefined), 'early');
+  assert.equal(iceGateFromQuery('?test-hooks'), 'early');
+  assert.equal(iceGateFromQuery('?ice=early'), 'early');
+  assert.equal(iceGateFromQuery('?ice=WAIT'), 'early');
+  assert.equal(iceGateFromQuery('?ice'), 'early');
 });
