@@ -87,9 +87,10 @@ export function parseDemo(out) {
 }
 
 // Starts `webims all` in `dir`. `turnUris(derived)`, when given, returns the [pcscf] turn_uris to
-// configure instead of the derived set (which is what `webims all` announces without it).
+// configure instead of the derived set (which is what `webims all` announces without it);
+// `logLevel` sets [log] level.
 // -> { proc, url, ca, demo, config, turnUris }
-export async function startAll({ binary, dir, webRoot, turnUris = null, name = 'webims all' }) {
+export async function startAll({ binary, dir, webRoot, turnUris = null, logLevel = '', name = 'webims all' }) {
   if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`${webRoot}/index.html missing: run bash scripts/build.sh (npm run build:web)`);
   const moved = await loopbackListeners(printedConfig(binary));
   const derived = derivedTurnUris(moved.turn?.listen);
@@ -100,6 +101,7 @@ export async function startAll({ binary, dir, webRoot, turnUris = null, name = '
     wwsf: { ...moved.wwsf, web_root: webRoot },
   };
   if (turnUris) sections.pcscf = { ...moved.pcscf, turn_uris: turnUris(derived) };
+  if (logLevel) sections.log = { level: logLevel };
   const config = join(dir, 'webims.toml');
   writeFileSync(config, toml(sections));
   const proc = new Proc(name, binary, ['all', '--config', config], { cwd: dir, logPath: join(dir, 'all.log') });

@@ -351,7 +351,7 @@ export class Wic {
 
   // Handlers for one session, ours or incoming: ICE gate, media, end.
   _sessionHandlers(c, relayOnly) {
-    const gate = { startedMs: 0, candidates: [], ready: null, done: false, errors: [] };
+    const gate = { startedMs: 0, candidates: [], gathered: [], ready: null, done: false, errors: [] };
     let pcRef = null;
     const waitForBrowser = this.iceGate === 'wait';
     const decide = () => {
@@ -371,14 +371,20 @@ export class Wic {
         pcRef = pc;
         pc.addEventListener('icegatheringstatechange', () => {
           if (pc.iceGatheringState === 'gathering' && !gate.startedMs) { gate.startedMs = this.now(); decide(); }
-          if (waitForBrowser && pc.iceGatheringState === 'complete' && !gate.done) {
-            // JsSIP sends the SDP now (its own listener); say how long the browser took.
+          if (pc.iceGatheringState === 'complete' && !gate.done) {
+            // JsSIP sends the SDP now (its own listener): with ?ice=wait always, otherwise when the
+            // browser got there before the rule did (an answerer whose host pair is already up stops
+            // gathering). Say how long it took.
             gate.done = true;
+            this._clearTimer(`ice-${c.dialMs}`);
             c.iceMs = gate.startedMs ? Math.round(this.now() - gate.startedMs) : 0;
-            const relays = gate.candidates.filter((x) => x.type === 'relay').length;
-            c.iceWhy = `the browser finished gathering after ${c.iceMs} ms (${gate.candidates.length} candidates, ${relays} relay; ice=wait)`;
+            const relays = gate.gathered.filter((t) => t === 'relay').length;
+            const n = gate.gathered.length;
+            c.iceWhy = `the browser finished gathering after ${c.iceMs} ms (${n} candidate${n === 1 ? '' : 's'}, ${relays} relay${waitForBrowser ? '; ice=wait' : ''})`;
           }
         });
+        // Every candidate, for the sentence above (JsSIP's event starts only once it listens).
+        pc.addEventListener('icecandidate', (e) => { if (e.candidate) gate.gathered.push(candidateType(e.candidate)); });
         pc.addEventListener('icecandidateerror', (e) => {
           gate.errors.push({ url: e.url, errorCode: e.errorCode, errorText: e.errorText });
         });

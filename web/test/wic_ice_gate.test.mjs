@@ -18,14 +18,20 @@ function setUp(iceGate) {
   const handlers = wic._sessionHandlers(c, true);
   const pc = new EventTarget();
   pc.iceGatheringState = 'new';
-  let dispatchedEnd = 0;
-  pc.addEventListener('icecandidate', () => { dispatchedEnd++; });
+  let dispatchedEnd = 0;  // end-of-candidates events the WIC dispatched itself (no .candidate)
+  pc.addEventListener('icecandidate', (e) => { if (!e.candidate) dispatchedEnd++; });
   handlers.peerconnection({ peerconnection: pc });
   const readies = [];
   return {
     wic, c, handlers,
     gathering(state) { pc.iceGatheringState = state; pc.dispatchEvent(new Event('icegatheringstatechange')); },
-    candidate(type) { handlers.icecandidate({ candidate: { type }, ready: () => readies.push(now) }); },
+    // The browser's event on the peer connection, then JsSIP's (with ready()) as JsSIP relays it.
+    candidate(type) {
+      const ev = new Event('icecandidate');
+      ev.candidate = { type };
+      pc.dispatchEvent(ev);
+      handlers.icecandidate({ candidate: { type }, ready: () => readies.push(now) });
+    },
     advance(ms) {
       const until = now + ms;
       for (;;) {
@@ -55,6 +61,20 @@ test('early (default): ready() at the first relay candidate', () => {
   assert.equal(s.c.iceWhy, 'relay candidate after 35 ms');
   s.gathering('complete');
   assert.equal(s.c.iceWhy, 'relay candidate after 35 ms');
+});
+
+test('early: when the browser completes gathering before the rule is satisfied, that is what sent the SDP', () => {
+  const s = setUp('early');
+  s.gathering('gathering');
+  s.advance(3);
+  s.candidate('host');
+  s.advance(4);
+  s.gathering('complete');
+  assert.equal(s.c.iceMs, 7);
+  assert.equal(s.c.iceWhy, 'the browser finished gathering after 7 ms (1 candidate, 0 relay)');
+  s.advance(5000);  // the rule's timer was cleared: nothing more happens
+  assert.deepEqual(s.readies, []);
+  assert.equal(s.dispatched(), 0);
 });
 
 test('early: without a relay candidate the rule\'s bound still sends (no candidate event: the end-of-candidates event)', () => {
