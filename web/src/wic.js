@@ -25,11 +25,11 @@ const MEDIA_TIMEOUT_MS = 15000;  // SIP connected but no ICE/DTLS within this: m
 
 const freshCall = () => ({
   state: 'idle', peer: '', direction: '', video: false, relayOnly: true,
-  // Milliseconds (the WIC's clock): dialled (ours), answered (theirs: the user clicked Answer),
+  // Milliseconds (the WIC's clock): dialled (ours), rang (theirs: the INVITE arrived), answered (the user clicked Answer),
   // 200 OK sent or received, ACK, media connected (ICE + DTLS); setupMs = connected - dialled/answered.
   // iceGate: 'early' (ice_rule.js) or 'wait' (the browser's gathering complete, ?ice=wait); iceMs:
   // from gathering start to the SDP going out (early) or to gathering complete (wait); iceWhy: why.
-  dialMs: 0, answeredMs: 0, acceptedMs: 0, confirmedMs: 0, connectedMs: 0, setupMs: null, iceGate: '', iceMs: null, iceWhy: '',
+  dialMs: 0, ringMs: 0, answeredMs: 0, acceptedMs: 0, confirmedMs: 0, connectedMs: 0, setupMs: null, iceGate: '', iceMs: null, iceWhy: '',
   media: { relayed: null, text: 'not yet', audioSent: 0, audioReceived: 0, videoSent: 0, videoReceived: 0 },
   message: '',
 });
@@ -498,7 +498,7 @@ export class Wic {
     const from = request.from.uri.toString();
     const video = /\bm=video /.test(request.body || '');
     const c = freshCall();
-    Object.assign(c, { state: 'incoming', peer: from, direction: 'incoming', video });
+    Object.assign(c, { state: 'incoming', peer: from, direction: 'incoming', video, ringMs: this.now() });
     this.session = session;
     this.state.call = c;
     this._incoming = { session, c };
