@@ -85,6 +85,10 @@ export function registrationFailure({ status = 0, reason = '', cause = '', mode 
   return `Registration failed${reason ? `: “${reason}”` : ''}.`;
 }
 
+// The reason phrase a WIC ends a call with when its own media could not connect (ICE failed), so
+// the other side says that rather than JsSIP's default 480 ("not registered").
+export const MEDIA_FAILED_REASON = 'Media Failed';
+
 // A call (ours or an incoming one) ended before or instead of connecting.
 export function callFailure({ status = 0, reason = '', cause = '', originator = 'remote', target = '', incoming = false } = {}) {
   // A sentence never starts with a bare URI ("sip:bob@…"): name it as the callee or caller.
@@ -106,6 +110,9 @@ export function callFailure({ status = 0, reason = '', cause = '', originator = 
     return 'The browser could not set up the media for this call.';
   }
   if (cause === CAUSES.RTP_TIMEOUT) return 'Media stopped flowing, so the call was ended.';
+  if (status === 500 && reason === MEDIA_FAILED_REASON) {
+    return `${Who} could not get media through on their side (ICE failed there: their TURN server refused or was unreachable).`;
+  }
   if (status >= 500) return `The network could not connect the call${reason ? ` (“${reason}”)` : ''}.`;
   return `The call failed${reason ? `: “${reason}”` : cause ? ` (${cause})` : ''}.`;
 }

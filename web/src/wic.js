@@ -9,7 +9,7 @@
 // password goes to JsSIP, the TURN password to the RTCPeerConnection configuration, the bearer token
 // to JsSIP's Authorization header; none of them is in `state`, in the DOM or in a log line.
 import JsSIP from 'jssip';
-import { CAUSES, callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure } from './errors.js';
+import { CAUSES, MEDIA_FAILED_REASON, callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure } from './errors.js';
 import { candidateType, iceReady } from './ice_rule.js';
 import { relayedText, summarizeStats } from './media_stats.js';
 import { retryDelayMs, tokenRenewalDelayMs, turnRenewalDelayMs } from './renewal.js';
@@ -439,7 +439,8 @@ export class Wic {
     c.mediaFailed = true;
     const s = this.session;
     this._changed();
-    if (s && !s.isEnded()) { try { s.terminate(); } catch { /* ended */ } }
+    // Not JsSIP's default 480 for an unanswered call: the other side would say "not registered".
+    if (s && !s.isEnded()) { try { s.terminate({ status_code: 500, reason_phrase: MEDIA_FAILED_REASON }); } catch { /* ended */ } }
   }
 
   _pollStats(c, pc) {

@@ -1,7 +1,7 @@
 // Each failure as one sentence naming what refused it; never a bare code.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { CAUSES, callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure, wwsfFailure } from '../src/errors.js';
+import { CAUSES, MEDIA_FAILED_REASON, callEnded, callFailure, mediaFailure, microphoneFailure, registrationFailure, websocketFailure, wwsfFailure } from '../src/errors.js';
 
 const isSentence = (s) => typeof s === 'string' && /^[A-Z“"]/.test(s) && /[.!?]$/.test(s) && !/^\d{3}\b/.test(s);
 
@@ -37,6 +37,9 @@ test('WebSocket refused: the likely causes', () => {
 test('calls: not registered, busy, declined, unknown, microphone', () => {
   const t = 'sip:bob@ims.example.org';
   assert.equal(callFailure({ status: 480, cause: CAUSES.UNAVAILABLE, target: t }), 'The callee sip:bob@ims.example.org is not registered right now (not signed in).');
+  // The other WIC's ICE failed before it answered: said as such, not as "not registered" (JsSIP's 480).
+  assert.match(callFailure({ status: 500, reason: MEDIA_FAILED_REASON, target: t }), /could not get media through on their side/);
+  assert.match(callFailure({ status: 500, reason: 'Server Internal Error', target: t }), /network could not connect the call/);
   assert.equal(callFailure({ status: 487, cause: CAUSES.CANCELED, target: t, incoming: true }), 'The caller sip:bob@ims.example.org cancelled the call.');
   assert.match(callFailure({ status: 404, cause: CAUSES.NOT_FOUND, target: t }), /not a user the IMS core knows/);
   assert.match(callFailure({ status: 486, cause: CAUSES.BUSY, target: t }), /is busy\.$/);
