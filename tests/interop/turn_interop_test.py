@@ -28,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webims_harness import Coturn, Server, free_port, http_get, metric  # noqa: E402
+from webims_harness import Coturn, Server, core_pcscf_config, free_port, http_get, metric  # noqa: E402
 
 import aioice.stun as stun  # noqa: E402
 import aioice.turn as turn  # noqa: E402
@@ -472,23 +472,10 @@ class BesideCoturn(unittest.TestCase):
         cls.ws, cls.core_port, cls.pcscf_sip = free_port(), free_port(), free_port()
         cls.core_ctl, cls.pcscf_ctl = free_port(), free_port()
         cls.turn_uris = [cls.coturn.uri("udp"), cls.coturn.uri("tcp")]
-        config = f"""
-[store]
-url = "sqlite://@DIR@/webims.db"
-[tls]
-dir = "@DIR@/tls"
-[core]
-listen = ["tcp://127.0.0.1:{cls.core_port}"]
-control_listen = "http://127.0.0.1:{cls.core_ctl}"
-home_domain = "{BESIDE_REALM}"
-[pcscf]
-listen = ["wss://127.0.0.1:{cls.ws}"]
-allowed_origins = ["https://localhost:8443"]
-sip_listen = ["tcp://127.0.0.1:{cls.pcscf_sip}"]
-next_hop = "sip:127.0.0.1:{cls.core_port};transport=tcp"
-turn_uris = [{", ".join(f'"{u}"' for u in cls.turn_uris)}]
-turn_credential_lifetime = "1h"
-control_listen = "http://127.0.0.1:{cls.pcscf_ctl}"
+        config = core_pcscf_config(ws=cls.ws, core_port=cls.core_port, core_ctl=cls.core_ctl, pcscf_sip=cls.pcscf_sip,
+                                   pcscf_ctl=cls.pcscf_ctl, turn_uris=cls.turn_uris,
+                                   core_extra=f'home_domain = "{BESIDE_REALM}"\n',
+                                   pcscf_extra='turn_credential_lifetime = "1h"\n') + f"""
 [turn]
 realm = "{BESIDE_REALM}"
 [[turn.secrets]]

@@ -31,6 +31,29 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def core_pcscf_config(*, ws, core_port, core_ctl, pcscf_sip, pcscf_ctl, turn_uris, core_extra="", pcscf_extra=""):
+    """[store], [tls], [core] and [pcscf] of one config file for `webims core` + `webims pcscf` on loopback
+    (the eP-CSCF's next hop is that core; "@DIR@" is the Server's directory). Sections that follow
+    ([turn], [[turn.secrets]]) are the caller's."""
+    uris = ", ".join(f'"{u}"' for u in turn_uris)
+    return f"""
+[store]
+url = "sqlite://@DIR@/webims.db"
+[tls]
+dir = "@DIR@/tls"
+[core]
+listen = ["tcp://127.0.0.1:{core_port}"]
+control_listen = "http://127.0.0.1:{core_ctl}"
+{core_extra}[pcscf]
+listen = ["wss://127.0.0.1:{ws}"]
+allowed_origins = ["https://localhost:8443"]
+sip_listen = ["tcp://127.0.0.1:{pcscf_sip}"]
+next_hop = "sip:127.0.0.1:{core_port};transport=tcp"
+turn_uris = [{uris}]
+control_listen = "http://127.0.0.1:{pcscf_ctl}"
+{pcscf_extra}"""
+
+
 class Server:
     def __init__(self, binary, command, config_text, name="webims"):
         self.binary = binary

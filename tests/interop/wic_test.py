@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webims_harness import Server, free_port, http_get, metric  # noqa: E402
+from webims_harness import Server, core_pcscf_config, free_port, http_get, metric  # noqa: E402
 
 BINARY = None
 # TS 35.208 test set 1.
@@ -26,21 +26,8 @@ class WicInterop(unittest.TestCase):
     def setUpClass(cls):
         cls.ws, cls.core_port, cls.pcscf_sip = free_port(), free_port(), free_port()
         cls.core_ctl, cls.pcscf_ctl, cls.turn_port, cls.turn_ctl = free_port(), free_port(), free_port(), free_port()
-        config = f"""
-[store]
-url = "sqlite://@DIR@/webims.db"
-[tls]
-dir = "@DIR@/tls"
-[core]
-listen = ["tcp://127.0.0.1:{cls.core_port}"]
-control_listen = "http://127.0.0.1:{cls.core_ctl}"
-[pcscf]
-listen = ["wss://127.0.0.1:{cls.ws}"]
-allowed_origins = ["https://localhost:8443"]
-sip_listen = ["tcp://127.0.0.1:{cls.pcscf_sip}"]
-next_hop = "sip:127.0.0.1:{cls.core_port};transport=tcp"
-turn_uris = ["turn:127.0.0.1:{cls.turn_port}?transport=udp"]
-control_listen = "http://127.0.0.1:{cls.pcscf_ctl}"
+        config = core_pcscf_config(ws=cls.ws, core_port=cls.core_port, core_ctl=cls.core_ctl, pcscf_sip=cls.pcscf_sip,
+                                   pcscf_ctl=cls.pcscf_ctl, turn_uris=[f"turn:127.0.0.1:{cls.turn_port}?transport=udp"]) + f"""
 [turn]
 listen = ["udp://127.0.0.1:{cls.turn_port}"]
 relay_address = "127.0.0.1"
